@@ -1,0 +1,14 @@
+import type { AdminTokensAdmin } from './admin-tokens-admin.js';
+import type { KeysAdmin } from './keys-admin.js';
+import type { ProjectsAdmin } from './projects-admin.js';
+import type { ProvidersAdmin } from './providers-admin.js';
+import type { UsageAdmin } from './usage-admin.js';
+
+/** The control-plane use cases the admin API, CLI and dashboard are shells over. */
+export interface AdminServices {
+  providers: ProvidersAdmin;
+  projects: ProjectsAdmin;
+  keys: KeysAdmin;
+  usage: UsageAdmin;
+  adminTokens: AdminTokensAdmin;
+}

@@ -1,0 +1,121 @@
+import { GatewayError, invalidField } from '../domain/errors.js';
+import { hashesEqual, hashSecret, issueSecret, isWellFormedSecret } from '../domain/key-format.js';
+import type { AdminRole, AdminTokenRecord } from '../domain/records.js';
+import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import type { Store } from '../store/store.js';
+import { type Actor, assertGatewayAdmin } from './actor.js';
+import { checkFuture, checkName, parseTimestamp } from './field-rules.js';
+import { adminTokenView } from './views.js';
+
+export interface CreateAdminTokenInput {
+  name: string;
+  role: AdminRole;
+  projects?: string[];
+  expires_at?: string | null;
+}
+
+/** Roles each role may hand out: nobody mints a token stronger than their own. */
+const GRANTABLE: Record<AdminRole, readonly AdminRole[]> = {
+  owner: ['owner', 'admin', 'project-admin', 'viewer'],
+  admin: ['admin', 'project-admin', 'viewer'],
+  'project-admin': [],
+  viewer: [],
+};
+
+export function createAdminTokensAdmin({ store, clock }: { store: Store; clock: Clock }) {
+  const mint = async (input: {
+    name: string;
+    role: AdminRole;
+    projectIds: string[];
+    expiresAt: number | null;
+  }) => {
+    const secret = issueSecret('admin');
+    const record: AdminTokenRecord = {
+      id: newId('adt'),
+      name: input.name,
+      role: input.role,
+      projectIds: input.projectIds,
+      secretHash: secret.hash,
+      displayPrefix: secret.displayPrefix,
+      expiresAt: input.expiresAt,
+      revokedAt: null,
+      createdAt: clock.now(),
+    };
+    await store.insertAdminToken(record);
+    return { ...adminTokenView(record, clock.now()), token: secret.secret };
+  };
+
+  return {
+    /** The actor behind a bearer token, or a 401 saying why not. */
+    async authenticate(bearer: string | undefined): Promise<Actor> {
+      if (!bearer)
+        throw new GatewayError('missing_admin_token', 'send an admin token: Authorization: Bearer kwa_...');
+      if (!isWellFormedSecret(bearer, 'admin'))
+        throw new GatewayError('invalid_admin_token', 'invalid admin token');
+      const hash = hashSecret(bearer);
+      const token = await store.findAdminTokenByHash(hash);
+      if (!token || !hashesEqual(token.secretHash, hash)) {
+        throw new GatewayError('invalid_admin_token', 'invalid admin token');
+      }
+      if (token.revokedAt !== null)
+        throw new GatewayError('invalid_admin_token', 'this admin token was revoked');
+      if (token.expiresAt !== null && token.expiresAt <= clock.now()) {
+        throw new GatewayError('invalid_admin_token', 'this admin token has expired');
+      }
+      return { tokenId: token.id, role: token.role, projectIds: token.projectIds };
+    },
+
+    /** The first owner token, minted when a data dir is initialised. */
+    async createOwner() {
+      return mint({ name: 'owner', role: 'owner', projectIds: [], expiresAt: null });
+    },
+
+    async create(actor: Actor, input: CreateAdminTokenInput) {
+      assertGatewayAdmin(actor);
+      checkName('name', input.name);
+      if (!GRANTABLE[actor.role].includes(input.role)) {
+        throw new GatewayError('forbidden', `role ${actor.role} cannot create ${input.role} tokens`);
+      }
+      const expiresAt = parseTimestamp('expires_at', input.expires_at) ?? null;
+      checkFuture('expires_at', expiresAt, clock.now());
+      const projectIds: string[] = [];
+      if (input.role === 'project-admin') {
+        if (!input.projects?.length)
+          throw invalidField('projects', 'a project-admin token needs at least one project');
+        for (const name of input.projects) {
+          const project = await store.findProject(name);
+          if (!project) throw invalidField('projects', `no project ${JSON.stringify(name)}`);
+          projectIds.push(project.id);
+        }
+      } else if (input.projects?.length) {
+        throw invalidField('projects', `only project-admin tokens are limited to projects`);
+      }
+      return mint({ name: input.name, role: input.role, projectIds, expiresAt });
+    },
+
+    async list(actor: Actor) {
+      assertGatewayAdmin(actor);
+      const now = clock.now();
+      return (await store.listAdminTokens()).map((t) => adminTokenView(t, now));
+    },
+
+    async revoke(actor: Actor, id: string) {
+      assertGatewayAdmin(actor);
+      const tokens = await store.listAdminTokens();
+      const target = tokens.find((t) => t.id === id);
+      if (!target) throw new GatewayError('not_found', `no admin token ${JSON.stringify(id)}`);
+      if (target.role === 'owner' && actor.role !== 'owner') {
+        throw new GatewayError('forbidden', 'only an owner can revoke an owner token');
+      }
+      const liveOwners = tokens.filter((t) => t.role === 'owner' && t.revokedAt === null && t.id !== id);
+      if (target.role === 'owner' && liveOwners.length === 0) {
+        throw new GatewayError('conflict', 'cannot revoke the last owner token; create another owner first');
+      }
+      const revoked = await store.revokeAdminToken(id, clock.now());
+      return adminTokenView(revoked ?? target, clock.now());
+    },
+  };
+}
+
+export type AdminTokensAdmin = ReturnType<typeof createAdminTokensAdmin>;

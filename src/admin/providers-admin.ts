@@ -1,0 +1,171 @@
+import type { Config } from '../config/config.js';
+import { GatewayError, invalidField } from '../domain/errors.js';
+import type { CredentialRecord, ProviderRecord, ProviderType } from '../domain/records.js';
+import { isLinkLocalOrMetadata } from '../domain/upstream-address.js';
+import type { ChangeBus } from '../events/change-bus.js';
+import type { Clock } from '../lib/clock.js';
+import type { Envelope } from '../lib/crypto-envelope.js';
+import { newId } from '../lib/ids.js';
+import { parseSecretRef } from '../secrets/secret-ref.js';
+import type { Store } from '../store/store.js';
+import { type Actor, assertGatewayAdmin } from './actor.js';
+import { checkName } from './field-rules.js';
+import { providerView } from './views.js';
+
+export interface CreateProviderInput {
+  name: string;
+  type: ProviderType;
+  base_url?: string;
+  api_key?: string;
+  secret_ref?: string;
+}
+
+export interface CredentialInput {
+  api_key?: string;
+  secret_ref?: string;
+}
+
+export const DEFAULT_BASE_URLS: Record<ProviderType, string | undefined> = {
+  openai: 'https://api.openai.com',
+  anthropic: 'https://api.anthropic.com',
+  'openai-compatible': undefined,
+};
+
+/** Path prefixes the gateway itself answers, so no provider may be named after them. */
+const RESERVED_NAMES = new Set(['v1', 'admin', 'metrics', 'health', 'healthz', 'dashboard', 'assets', 'api']);
+
+export interface ProvidersAdminDeps {
+  store: Store;
+  clock: Clock;
+  envelope: Envelope;
+  changes: ChangeBus;
+  config: Pick<Config, 'proxy'>;
+}
+
+export function createProvidersAdmin({ store, clock, envelope, changes, config }: ProvidersAdminDeps) {
+  const view = async (provider: ProviderRecord) =>
+    providerView(provider, await store.listCredentials(provider.id));
+
+  const find = async (idOrName: string): Promise<ProviderRecord> => {
+    const provider = await store.findProvider(idOrName);
+    if (!provider) throw new GatewayError('not_found', `no provider ${JSON.stringify(idOrName)}`);
+    return provider;
+  };
+
+  /** Seals an inline secret under the credential's own id, or checks a reference. */
+  const buildCredential = (providerId: string, input: CredentialInput): CredentialRecord => {
+    const id = newId('cred');
+    const base = { id, providerId, status: 'active' as const, createdAt: clock.now() };
+    if ((input.api_key === undefined) === (input.secret_ref === undefined)) {
+      throw invalidField('api_key', 'give exactly one of api_key or secret_ref');
+    }
+    if (input.api_key !== undefined) {
+      const secret = input.api_key.trim();
+      if (secret.length < 8) throw invalidField('api_key', 'too short to be a provider key');
+      return {
+        ...base,
+        sealedSecret: envelope.seal(secret, id),
+        secretRef: null,
+        fingerprint: `…${secret.slice(-4)}`,
+      };
+    }
+    const ref = parseSecretRef(input.secret_ref ?? '');
+    if (typeof ref === 'string') throw invalidField('secret_ref', ref);
+    return {
+      ...base,
+      sealedSecret: null,
+      secretRef: input.secret_ref ?? null,
+      fingerprint: input.secret_ref ?? '',
+    };
+  };
+
+  return {
+    async create(actor: Actor, input: CreateProviderInput) {
+      assertGatewayAdmin(actor);
+      checkName('name', input.name);
+      if (RESERVED_NAMES.has(input.name))
+        throw invalidField('name', `"${input.name}" is reserved for keywarden's own routes`);
+      const baseUrl = normalizeBaseUrl(
+        input.base_url ?? DEFAULT_BASE_URLS[input.type],
+        config.proxy.allowLinkLocalUpstreams,
+      );
+      if (await store.findProvider(input.name))
+        throw new GatewayError('conflict', `provider ${input.name} already exists`);
+      const provider: ProviderRecord = {
+        id: newId('prv'),
+        name: input.name,
+        type: input.type,
+        baseUrl,
+        createdAt: clock.now(),
+      };
+      const credential = buildCredential(provider.id, input);
+      await store.insertProvider(provider, credential);
+      await changes.publish({ kind: 'provider', providerId: provider.id });
+      return view(provider);
+    },
+
+    async list() {
+      const providers = await store.listProviders();
+      return Promise.all(providers.map(view));
+    },
+
+    async get(idOrName: string) {
+      return view(await find(idOrName));
+    },
+
+    async remove(actor: Actor, idOrName: string) {
+      assertGatewayAdmin(actor);
+      const provider = await find(idOrName);
+      await store.deleteProvider(provider.id);
+      await changes.publish({ kind: 'provider', providerId: provider.id });
+      return { id: provider.id, name: provider.name, deleted: true };
+    },
+
+    async addCredential(actor: Actor, idOrName: string, input: CredentialInput) {
+      assertGatewayAdmin(actor);
+      const provider = await find(idOrName);
+      await store.insertCredential(buildCredential(provider.id, input));
+      await changes.publish({ kind: 'provider', providerId: provider.id });
+      return view(provider);
+    },
+
+    async retireCredential(actor: Actor, idOrName: string, credentialId: string) {
+      assertGatewayAdmin(actor);
+      const provider = await find(idOrName);
+      const credentials = await store.listCredentials(provider.id);
+      const target = credentials.find((c) => c.id === credentialId);
+      if (!target)
+        throw new GatewayError('not_found', `provider ${provider.name} has no credential ${credentialId}`);
+      const othersActive = credentials.some((c) => c.id !== credentialId && c.status === 'active');
+      if (target.status === 'active' && !othersActive) {
+        throw new GatewayError(
+          'conflict',
+          'cannot retire the last active credential; add its replacement first',
+        );
+      }
+      await store.setCredentialStatus(credentialId, 'retired');
+      await changes.publish({ kind: 'provider', providerId: provider.id });
+      return view(provider);
+    },
+  };
+}
+
+export type ProvidersAdmin = ReturnType<typeof createProvidersAdmin>;
+
+function normalizeBaseUrl(raw: string | undefined, allowLinkLocal: boolean): string {
+  if (raw === undefined) throw invalidField('base_url', 'is required for openai-compatible providers');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalidField('base_url', 'is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw invalidField('base_url', 'must be http or https');
+  if (url.username || url.password) throw invalidField('base_url', 'must not contain credentials');
+  if (url.search || url.hash) throw invalidField('base_url', 'must not contain a query or fragment');
+  if (!allowLinkLocal && isLinkLocalOrMetadata(url.hostname)) {
+    throw invalidField('base_url', 'points at a link-local or cloud-metadata address, which is refused');
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { type Config, DEFAULTS, type PriceOverride } from './config.js';
+
+/** A configuration mistake, reported as one line naming the setting. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigFlags {
+  dataDir?: string;
+  host?: string;
+  port?: string | number;
+}
+
+export const CONFIG_FILE_NAME = 'keywarden.yaml';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Flags win over environment variables, which win over `keywarden.yaml` in the data dir, which wins
+ * over defaults. This is the only place that reads `process.env`.
+ */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const dataDir = resolve(flags.dataDir ?? env.KEYWARDEN_DATA_DIR ?? DEFAULTS.dataDir);
+  const file = readConfigFile(join(dataDir, CONFIG_FILE_NAME));
+  const proxy = section(file, 'proxy');
+  const usage = section(file, 'usage');
+  const pricing = section(file, 'pricing');
+
+  const config: Config = {
+    dataDir,
+    host: str('host', flags.host ?? env.KEYWARDEN_HOST ?? file.host ?? DEFAULTS.host),
+    port: port(flags.port ?? env.KEYWARDEN_PORT ?? file.port ?? DEFAULTS.port),
+    databaseUrl: optionalStr('database_url', env.DATABASE_URL || file.database_url),
+    redisUrl: optionalStr('redis_url', env.REDIS_URL || file.redis_url),
+    logLevel: logLevel(env.KEYWARDEN_LOG_LEVEL ?? file.log_level ?? DEFAULTS.logLevel),
+    masterKey: optionalStr('KEYWARDEN_MASTER_KEY', env.KEYWARDEN_MASTER_KEY || undefined),
+    proxy: {
+      maxBodyBytes: positiveInt('proxy.max_body_bytes', proxy.max_body_bytes ?? DEFAULTS.proxy.maxBodyBytes),
+      upstreamHeadersTimeoutMs: positiveInt(
+        'proxy.upstream_headers_timeout_ms',
+        proxy.upstream_headers_timeout_ms ?? DEFAULTS.proxy.upstreamHeadersTimeoutMs,
+      ),
+      upstreamBodyTimeoutMs: positiveInt(
+        'proxy.upstream_body_timeout_ms',
+        proxy.upstream_body_timeout_ms ?? DEFAULTS.proxy.upstreamBodyTimeoutMs,
+      ),
+      trustProxy: bool('proxy.trust_proxy', proxy.trust_proxy ?? DEFAULTS.proxy.trustProxy),
+      allowLinkLocalUpstreams: bool(
+        'proxy.allow_link_local_upstreams',
+        proxy.allow_link_local_upstreams ?? DEFAULTS.proxy.allowLinkLocalUpstreams,
+      ),
+    },
+    usage: {
+      flushIntervalMs: positiveInt(
+        'usage.flush_interval_ms',
+        usage.flush_interval_ms ?? DEFAULTS.usage.flushIntervalMs,
+      ),
+      batchSize: positiveInt('usage.batch_size', usage.batch_size ?? DEFAULTS.usage.batchSize),
+    },
+    pricing: {
+      overrides: priceOverrides(pricing.overrides),
+      fallback:
+        pricing.fallback === undefined ? undefined : priceOverride('pricing.fallback', pricing.fallback),
+    },
+    shutdownGraceMs: positiveInt('shutdown_grace_ms', file.shutdown_grace_ms ?? DEFAULTS.shutdownGraceMs),
+  };
+  return deepFreeze(config);
+}
+
+type Raw = Record<string, unknown>;
+
+function readConfigFile(path: string): Raw {
+  if (!existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${path}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(`${path}: must be a mapping`);
+  return parsed as Raw;
+}
+
+function section(file: Raw, name: string): Raw {
+  const value = file[name];
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`${name}: must be a mapping`);
+  }
+  return value as Raw;
+}
+
+function str(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(`${name}: must be a non-empty string`);
+  return value;
+}
+
+function optionalStr(name: string, value: unknown): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : str(name, value);
+}
+
+function port(value: unknown): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(`port: must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function positiveInt(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`${name}: must be a positive whole number`);
+  }
+  return value;
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(`${name}: must be true or false`);
+  return value;
+}
+
+function logLevel(value: unknown): Config['logLevel'] {
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (!level) throw new ConfigError(`log level: must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
+function priceOverrides(value: unknown): Record<string, PriceOverride> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError('pricing.overrides: must be a mapping of model name to prices');
+  }
+  return Object.fromEntries(
+    Object.entries(value).map(([model, price]) => [
+      model,
+      priceOverride(`pricing.overrides.${model}`, price),
+    ]),
+  );
+}
+
+function priceOverride(name: string, value: unknown): PriceOverride {
+  const raw = (typeof value === 'object' && value !== null ? value : {}) as Raw;
+  const price = (field: string, optional = false): number | undefined => {
+    const v = raw[field];
+    if (optional && v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ConfigError(`${name}.${field}: must be a non-negative number (USD per million tokens)`);
+    }
+    return v;
+  };
+  const override: PriceOverride = {
+    input_per_mtok: price('input_per_mtok') as number,
+    output_per_mtok: price('output_per_mtok') as number,
+  };
+  const cached = price('cached_input_per_mtok', true);
+  if (cached !== undefined) override.cached_input_per_mtok = cached;
+  return override;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/load-config.js';
+import { createEnvelope, type Envelope } from '../lib/crypto-envelope.js';
+import { createMasterKeyFile, readMasterKey } from '../secrets/master-key.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+
+export const DATABASE_FILE = 'keywarden.db';
+const CHECK_META = 'master_key_check';
+const CHECK_PLAINTEXT = 'keywarden master key check v1';
+
+export interface OpenedDataDir {
+  store: Store;
+  /** Seals and opens provider credentials. */
+  envelope: Envelope;
+  /**
+   * Set when the data dir was not initialised yet: the caller mints the first owner token, then
+   * calls this. Marking comes last so a crash in between leaves a data dir that initialises again.
+   */
+  markInitialised: (() => Promise<void>) | undefined;
+}
+
+/**
+ * Opens the store and proves the master key belongs to it. An uninitialised data dir is
+ * initialised when `mode` allows it (master key file created unless KEYWARDEN_MASTER_KEY is set);
+ * an initialised one with a missing or different master key is refused, never re-created.
+ */
+export async function openDataDir(
+  config: Config,
+  mode: 'open-or-init' | 'init-only',
+): Promise<OpenedDataDir> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (config.databaseUrl) {
+    throw new ConfigError(
+      'DATABASE_URL is set, but this build stores data in SQLite only; unset DATABASE_URL',
+    );
+  }
+  const store = await openSqliteStore(join(config.dataDir, DATABASE_FILE));
+  try {
+    const check = await store.getMeta(CHECK_META);
+    if (check !== undefined) {
+      if (mode === 'init-only') {
+        throw new ConfigError(`${config.dataDir} is already initialised; refusing to overwrite it`);
+      }
+      const source = readMasterKey(config.dataDir, config.masterKey);
+      if (!source) {
+        throw new ConfigError(
+          `${config.dataDir} is initialised but its master key is missing: set KEYWARDEN_MASTER_KEY or restore ${join(config.dataDir, 'master.key')}`,
+        );
+      }
+      const envelope = createEnvelope(source.key, 'provider-credentials');
+      if (!opens(envelope, check)) {
+        throw new ConfigError(
+          `the master key from ${source.origin} does not match the database in ${config.dataDir}`,
+        );
+      }
+      return { store, envelope, markInitialised: undefined };
+    }
+    const source = readMasterKey(config.dataDir, config.masterKey) ?? createMasterKeyFile(config.dataDir);
+    const envelope = createEnvelope(source.key, 'provider-credentials');
+    const markInitialised = () => store.setMeta(CHECK_META, envelope.seal(CHECK_PLAINTEXT, CHECK_META));
+    return { store, envelope, markInitialised };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function opens(envelope: Envelope, check: string): boolean {
+  try {
+    return envelope.open(check, CHECK_META) === CHECK_PLAINTEXT;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { AdminServices } from '../../admin/admin-services.js';
+import { errorBody } from '../error-envelopes.js';
+import { toGatewayError } from '../to-gateway-error.js';
+import { bearerOf } from './actor-hook.js';
+import { adminTokensRoutes } from './admin-tokens-routes.js';
+import { keysRoutes } from './keys-routes.js';
+import { projectsRoutes } from './projects-routes.js';
+import { providersRoutes } from './providers-routes.js';
+import { usageRoutes } from './usage-routes.js';
+
+/** `/admin/v1`: every route needs an admin token; every error is `{"error":{"code","message","field"}}`. */
+export async function adminApi(app: FastifyInstance, services: AdminServices): Promise<void> {
+  app.decorateRequest('actor', undefined);
+
+  app.setErrorHandler((error, request, reply) => {
+    const gatewayError = toGatewayError(error);
+    if (gatewayError.code === 'internal_error') request.log.error({ err: error }, 'admin request failed');
+    reply.code(gatewayError.status).send(errorBody(gatewayError, 'admin'));
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url === '/admin/v1/openapi.json') return;
+    request.actor = await services.adminTokens.authenticate(bearerOf(request));
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (scope) => {
+    await providersRoutes(scope, services);
+    await projectsRoutes(scope, services);
+    await keysRoutes(scope, services);
+    await usageRoutes(scope, services);
+    await adminTokensRoutes(scope, services);
+  });
+}

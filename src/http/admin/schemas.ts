@@ -1,0 +1,66 @@
+import { BUDGET_PERIODS } from '../../domain/records.js';
+
+/** JSON schemas shared by the admin routes; Fastify validates with them and @fastify/swagger documents them. */
+
+const stringList = {
+  type: 'array',
+  items: { type: 'string', minLength: 1, maxLength: 256 },
+  maxItems: 1000,
+} as const;
+const count = { type: 'integer', minimum: 1, maximum: 1_000_000_000 } as const;
+
+export const nameSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
+export const timestampSchema = { type: ['string', 'null'], maxLength: 64 } as const;
+
+export const limitsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rpm: count,
+    tpm: count,
+    concurrency: count,
+    max_tokens: count,
+    budgets: {
+      type: 'array',
+      maxItems: 20,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['usd', 'period'],
+        properties: {
+          usd: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000_000 },
+          period: { type: 'string', enum: [...BUDGET_PERIODS] },
+          soft: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const scopesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { providers: stringList, models: stringList, endpoints: stringList },
+} as const;
+
+export const ipAllowSchema = {
+  type: ['array', 'null'],
+  items: { type: 'string', maxLength: 64 },
+  maxItems: 1000,
+} as const;
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;
+
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+    },
+  },
+} as const;

@@ -1,0 +1,80 @@
+import { pipeline as pipeStreams } from 'node:stream';
+import type {} from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ProxyReply, ProxyRequest } from '../proxy/pipeline.js';
+import type { Dialect } from '../proxy/upstream/providers/provider-adapter.js';
+import { errorBody } from './error-envelopes.js';
+import { toGatewayError } from './to-gateway-error.js';
+
+export interface ProxyRoutesDeps {
+  handle: (request: ProxyRequest) => Promise<ProxyReply>;
+  /** The error dialect for a provider name (null: the `/v1` routes), before any key is known. */
+  dialectOf: (providerName: string | null) => Dialect;
+  maxBodyBytes: number;
+  /** Tracks open streams so shutdown can wait for them. */
+  inFlight: Set<Promise<void>>;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * `/v1/...` and `/{provider}/...`: the HTTP shell of the proxy pipeline. Bodies are read as raw
+ * bytes (never re-parsed by Fastify) and replies are written straight to the socket, so a stream
+ * reaches the client chunk by chunk.
+ */
+export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  const providerOf = (request: FastifyRequest): string | null =>
+    (request.params as { provider?: string }).provider ?? null;
+
+  app.setErrorHandler((error, request, reply) => {
+    const gatewayError = toGatewayError(error);
+    if (gatewayError.code === 'internal_error') request.log.error({ err: error }, 'proxy request failed');
+    reply.code(gatewayError.status).send(errorBody(gatewayError, deps.dialectOf(providerOf(request))));
+  });
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const providerName = providerOf(request);
+    const wildcard = (request.params as { '*': string })['*'];
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    const aborted = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) aborted.abort();
+    });
+    const result = await deps.handle({
+      requestId: request.id,
+      method: request.method,
+      providerName,
+      path: `${providerName === null ? '/v1/' : '/'}${wildcard}${query}`,
+      headers: request.headers,
+      body: request.body instanceof Buffer ? request.body : undefined,
+      clientIp: request.ip,
+      signal: aborted.signal,
+    });
+    if (result.kind === 'refused') {
+      for (const [name, value] of Object.entries(result.error.headers ?? {})) reply.header(name, value);
+      return reply.code(result.error.status).send(errorBody(result.error, result.dialect));
+    }
+    if (result.kind === 'json') return reply.code(result.status).headers(result.headers).send(result.body);
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(result.status, { ...result.headers, 'x-request-id': request.id });
+    const done = new Promise<void>((resolve) => {
+      pipeStreams(result.body, res, (error) => {
+        if (error && !aborted.signal.aborted) request.log.warn({ err: error }, 'stream ended early');
+        resolve();
+      });
+    });
+    deps.inFlight.add(done);
+    await done;
+    deps.inFlight.delete(done);
+  };
+
+  app.route({ method: [...METHODS], url: '/v1/*', handler, schema: { hide: true } });
+  app.route({ method: [...METHODS], url: '/:provider/*', handler, schema: { hide: true } });
+}

@@ -1,0 +1,137 @@
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import type { AdminServices } from './admin/admin-services.js';
+import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { createKeysAdmin } from './admin/keys-admin.js';
+import { createProjectsAdmin } from './admin/projects-admin.js';
+import { createProvidersAdmin } from './admin/providers-admin.js';
+import { createUsageAdmin } from './admin/usage-admin.js';
+import type { Config } from './config/config.js';
+import { openDataDir } from './data-dir/open-data-dir.js';
+import { createLocalChangeBus } from './events/change-bus.js';
+import { createHttpServer } from './http/server.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
+import { createPriceTable } from './proxy/meter/price-table.js';
+import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
+import { createProxyPipeline } from './proxy/pipeline.js';
+import { createProviderDirectory } from './proxy/upstream/provider-directory.js';
+import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
+import { createSecretRefResolver } from './secrets/secret-ref.js';
+
+export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
+
+export interface KeywardenOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Where `env:` secret references are read; defaults to the process environment. */
+  secretEnv?: NodeJS.ProcessEnv;
+}
+
+export interface Keywarden {
+  config: Readonly<Config>;
+  admin: AdminServices;
+  usage: UsageWriter;
+  server: FastifyInstance;
+  /** The owner token minted by this start, when it initialised the data dir; shown once. */
+  firstOwnerToken: string | undefined;
+  /** Stops accepting, waits (bounded) for in-flight requests and streams, flushes usage, closes storage. */
+  close(): Promise<void>;
+}
+
+/** The one composition root: every implementation is chosen and wired here, once. */
+export async function createKeywarden(
+  config: Readonly<Config>,
+  options: KeywardenOptions = {},
+): Promise<Keywarden> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
+  const changes = createLocalChangeBus();
+
+  const projects = createProjectsAdmin({ store, clock, changes });
+  const admin: AdminServices = {
+    providers: createProvidersAdmin({ store, clock, envelope, changes, config }),
+    projects,
+    keys: createKeysAdmin({ store, clock, changes, projects }),
+    usage: createUsageAdmin({ store, projects }),
+    adminTokens: createAdminTokensAdmin({ store, clock }),
+  };
+
+  let firstOwnerToken: string | undefined;
+  if (markInitialised) {
+    firstOwnerToken = (await admin.adminTokens.createOwner()).token;
+    await markInitialised();
+  }
+
+  const providers = createProviderDirectory({
+    store,
+    envelope,
+    secretRefs: createSecretRefResolver(options.secretEnv ?? process.env, clock),
+    changes,
+  });
+  await providers.reload();
+
+  const usage = createUsageWriter({ store, logger, ...config.usage });
+  const upstream = createUpstreamClient({
+    headersTimeoutMs: config.proxy.upstreamHeadersTimeoutMs,
+    bodyTimeoutMs: config.proxy.upstreamBodyTimeoutMs,
+  });
+  const unpriced = new Set<string>();
+  const handle = createProxyPipeline({
+    keys: createKeyDirectory({ store, changes, clock }),
+    providers,
+    upstream,
+    usage,
+    clock,
+    prices: createPriceTable({
+      ...config.pricing,
+      onUnpriced: (providerType, model) => {
+        if (unpriced.has(`${providerType}/${model}`)) return;
+        unpriced.add(`${providerType}/${model}`);
+        logger.warn(
+          { provider_type: providerType, model },
+          'no price for model; its usage is recorded with cost null',
+        );
+      },
+    }),
+  });
+
+  const inFlight = new Set<Promise<void>>();
+  const server = await createHttpServer({
+    logger,
+    admin,
+    trustProxy: config.proxy.trustProxy,
+    version: VERSION,
+    proxy: {
+      handle,
+      dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),
+      maxBodyBytes: config.proxy.maxBodyBytes,
+      inFlight,
+    },
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    const closed = server.close();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
+    await Promise.race([Promise.all([closed, ...inFlight]), grace]);
+    server.server.closeAllConnections();
+    await upstream.close().catch(() => undefined);
+    await usage.close();
+    await store.close();
+  };
+
+  return {
+    config,
+    admin,
+    usage,
+    server,
+    firstOwnerToken,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

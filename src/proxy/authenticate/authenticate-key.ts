@@ -1,0 +1,35 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { GatewayError } from '../../domain/errors.js';
+import { hashesEqual, hashSecret, isWellFormedSecret } from '../../domain/key-format.js';
+import type { CompiledKey, KeyDirectory } from './key-directory.js';
+
+/**
+ * The client's keywarden key, from wherever its SDK puts one: `Authorization: Bearer` (OpenAI SDK,
+ * and the Anthropic SDK too when given an auth token) or `x-api-key` (Anthropic SDK).
+ */
+export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim();
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+/** Who is calling. A malformed key is refused by its checksum, before any lookup. */
+export async function authenticateKey(
+  headers: IncomingHttpHeaders,
+  keys: KeyDirectory,
+): Promise<CompiledKey> {
+  const secret = presentedKey(headers);
+  if (!secret) {
+    throw new GatewayError(
+      'missing_api_key',
+      'no API key: send your keywarden key as Authorization: Bearer kw_...',
+    );
+  }
+  if (!isWellFormedSecret(secret, 'key')) throw new GatewayError('invalid_api_key', 'invalid API key');
+  const hash = hashSecret(secret);
+  const key = await keys.byHash(hash);
+  if (!key || !hashesEqual(key.record.secretHash, hash))
+    throw new GatewayError('invalid_api_key', 'invalid API key');
+  return key;
+}

@@ -1,0 +1,73 @@
+import { compileGlobs, type Matcher } from '../../domain/glob.js';
+import { compileIpAllow, type IpMatcher } from '../../domain/ip-allow.js';
+import type { KeyRecord } from '../../domain/records.js';
+import type { ChangeBus } from '../../events/change-bus.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Store } from '../../store/store.js';
+
+/** A key with its scope and IP rules compiled once, so the hot path only runs prepared checks. */
+export interface CompiledKey {
+  record: KeyRecord;
+  allowsProvider: Matcher;
+  allowsModel: Matcher;
+  allowsEndpoint: Matcher;
+  allowsIp: IpMatcher;
+}
+
+export interface KeyDirectory {
+  /** The key whose secret hashes to `secretHash`, from memory when possible. */
+  byHash(secretHash: string): Promise<CompiledKey | undefined>;
+}
+
+/** Unknown hashes are remembered briefly so a flood of made-up (but well-formed) keys stays off the store. */
+const NEGATIVE_TTL_MS = 5_000;
+const MAX_NEGATIVE = 10_000;
+
+export function compileKey(record: KeyRecord): CompiledKey {
+  return {
+    record,
+    allowsProvider: compileGlobs(record.scopes.providers),
+    allowsModel: compileGlobs(record.scopes.models),
+    allowsEndpoint: compileGlobs(record.scopes.endpoints),
+    allowsIp: compileIpAllow(record.ipAllow),
+  };
+}
+
+export function createKeyDirectory({
+  store,
+  changes,
+  clock,
+}: {
+  store: Store;
+  changes: ChangeBus;
+  clock: Clock;
+}) {
+  const known = new Map<string, CompiledKey>();
+  const unknown = new Map<string, number>();
+
+  changes.subscribe((change) => {
+    if (change.kind !== 'key') return;
+    known.delete(change.secretHash);
+    unknown.delete(change.secretHash);
+  });
+
+  const directory: KeyDirectory = {
+    async byHash(secretHash) {
+      const hit = known.get(secretHash);
+      if (hit) return hit;
+      const missUntil = unknown.get(secretHash);
+      if (missUntil !== undefined && missUntil > clock.now()) return undefined;
+
+      const record = await store.findKeyByHash(secretHash);
+      if (!record) {
+        if (unknown.size >= MAX_NEGATIVE) unknown.clear();
+        unknown.set(secretHash, clock.now() + NEGATIVE_TTL_MS);
+        return undefined;
+      }
+      const compiled = compileKey(record);
+      known.set(secretHash, compiled);
+      return compiled;
+    },
+  };
+  return directory;
+}

@@ -1,0 +1,85 @@
+import { GatewayError } from '../../domain/errors.js';
+import { isValidModelName } from '../../domain/model-name.js';
+import { modelFromMultipart } from './multipart-model.js';
+
+/** Endpoints named in scopes; a path is matched to the longest one it starts with. */
+const KNOWN_ENDPOINTS = [
+  'chat/completions',
+  'completions',
+  'responses',
+  'embeddings',
+  'models',
+  'moderations',
+  'images/generations',
+  'images/edits',
+  'images/variations',
+  'audio/speech',
+  'audio/transcriptions',
+  'audio/translations',
+  'messages/count_tokens',
+  'messages/batches',
+  'messages',
+  'files',
+  'batches',
+].sort((a, b) => b.length - a.length);
+
+export interface InspectedRequest {
+  /** Scope name of the endpoint, e.g. `chat/completions`. */
+  endpoint: string;
+  model: string | null;
+  stream: boolean;
+  /** The parsed JSON body, when there was one. */
+  json: Record<string, unknown> | undefined;
+}
+
+/** `/v1/chat/completions?x=1` → `chat/completions`; unknown paths keep their full versionless path. */
+export function endpointOf(path: string): string {
+  const bare =
+    path
+      .split('?', 1)[0]
+      ?.replace(/^\/+v\d+[a-z0-9]*\//i, '')
+      .replace(/^\/+|\/+$/g, '') ?? '';
+  return KNOWN_ENDPOINTS.find((known) => bare === known || bare.startsWith(`${known}/`)) ?? bare;
+}
+
+/**
+ * Reads what governance needs from a request: endpoint, model and whether it streams. Model names
+ * are validated here, before they reach a scope check, a URL, a log line or a metric.
+ */
+export function inspectRequest(
+  method: string,
+  path: string,
+  headers: Record<string, unknown>,
+  body: Buffer | undefined,
+) {
+  const endpoint = endpointOf(path);
+  let model: unknown = null;
+  let json: Record<string, unknown> | undefined;
+  const contentType = String(headers['content-type'] ?? '');
+
+  if (body && body.length > 0 && contentType.includes('json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new GatewayError('invalid_json', 'the request body is not valid JSON');
+    }
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      json = parsed as Record<string, unknown>;
+      model = json.model ?? null;
+    }
+  } else if (body && contentType.startsWith('multipart/form-data')) {
+    model = modelFromMultipart(body, contentType);
+  } else if (method === 'GET' && endpoint === 'models') {
+    const id = path.split('?', 1)[0]?.split('/models/')[1];
+    model = id ? decodeURIComponent(id) : null;
+  }
+
+  if (model !== null && !isValidModelName(model)) {
+    throw new GatewayError(
+      'invalid_model_name',
+      'model must be 1-128 letters, digits or ._:/@- characters, without ".." segments',
+    );
+  }
+  return { endpoint, model, stream: json?.stream === true, json } satisfies InspectedRequest;
+}

@@ -1,0 +1,120 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { TokenCounts } from '../../domain/usage.js';
+import type { ProviderAdapter } from '../upstream/providers/provider-adapter.js';
+import { frameData, SseFrames } from './sse-frames.js';
+
+/** What the tap learned by the time the body ended or was cut off. */
+export interface TapResult {
+  tokens: Partial<TokenCounts> | null;
+  /** True when the upstream body ended normally (not cut by the client or the upstream). */
+  complete: boolean;
+  /** Time the first body byte went to the client, as given by `now()`. */
+  firstByteAt: number | null;
+  bytes: number;
+}
+
+export interface TapOptions {
+  adapter: ProviderAdapter;
+  endpoint: string;
+  kind: 'sse' | 'json' | 'opaque';
+  /** The gateway asked upstream for a usage chunk the client did not want: remove it. */
+  dropUsageChunk: boolean;
+  now: () => number;
+  onDone: (result: TapResult) => void;
+}
+
+/** JSON bodies larger than this are forwarded but not parsed for usage. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Sits between the upstream body and the client. Chunks pass through as they arrive (an SSE
+ * event is forwarded as soon as its last byte is in); on the way it reads token usage: from SSE
+ * events that mention usage, or from the whole JSON body. Nothing but a JSON body below the cap is
+ * ever held in memory.
+ */
+export function createUsageTap(options: TapOptions): Transform {
+  const { adapter, endpoint, kind } = options;
+  let tokens: Partial<TokenCounts> | null = null;
+  let firstByteAt: number | null = null;
+  let bytes = 0;
+  let done = false;
+  const jsonChunks: Buffer[] = [];
+  let jsonBytes = 0;
+  const frames = new SseFrames();
+  const decoder = new StringDecoder('utf8');
+
+  const merge = (found: Partial<TokenCounts> | null) => {
+    if (found) tokens = { ...tokens, ...found };
+  };
+
+  /** Reads usage from one event; returns false when the event must not reach the client. */
+  const inspectFrame = (frame: string): boolean => {
+    if (!frame.includes('usage')) return true;
+    const data = frameData(frame);
+    if (data === undefined || data === '[DONE]') return true;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      return true;
+    }
+    merge(adapter.usageFromEvent(endpoint, parsed));
+    const choices = (parsed as { choices?: unknown }).choices;
+    return !(options.dropUsageChunk && Array.isArray(choices) && choices.length === 0);
+  };
+
+  const finish = (complete: boolean) => {
+    if (done) return;
+    done = true;
+    if (kind === 'json' && complete && jsonBytes <= MAX_JSON_BYTES) {
+      try {
+        merge(adapter.usageFromBody(endpoint, JSON.parse(Buffer.concat(jsonChunks).toString('utf8'))));
+      } catch {
+        // Not JSON after all (an HTML error page, say): nothing to meter.
+      }
+    }
+    options.onDone({ tokens, complete, firstByteAt, bytes });
+  };
+
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      if (firstByteAt === null) firstByteAt = options.now();
+      if (kind === 'sse') {
+        const text = decoder.write(chunk);
+        if (!options.dropUsageChunk) {
+          // Nothing to remove: forward the original bytes untouched and only read along.
+          for (const frame of frames.push(text)) inspectFrame(frame);
+          bytes += chunk.length;
+          callback(null, chunk);
+          return;
+        }
+        let out = '';
+        for (const frame of frames.push(text)) if (inspectFrame(frame)) out += frame;
+        bytes += Buffer.byteLength(out);
+        callback(null, out.length > 0 ? out : undefined);
+        return;
+      }
+      if (kind === 'json' && jsonBytes <= MAX_JSON_BYTES) {
+        jsonChunks.push(chunk);
+        jsonBytes += chunk.length;
+      }
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      if (kind === 'sse') {
+        const rest = frames.rest() + decoder.end();
+        // Without dropping, these bytes were already forwarded as they came; only read them.
+        if (rest.length > 0 && inspectFrame(rest) && options.dropUsageChunk) {
+          this.push(rest);
+          bytes += Buffer.byteLength(rest);
+        }
+      }
+      finish(true);
+      callback();
+    },
+  });
+  transform.on('close', () => finish(false));
+  return transform;
+}

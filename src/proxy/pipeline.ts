@@ -1,0 +1,174 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { GatewayError } from '../domain/errors.js';
+import type { Clock } from '../lib/clock.js';
+import { authenticateKey } from './authenticate/authenticate-key.js';
+import type { CompiledKey, KeyDirectory } from './authenticate/key-directory.js';
+import { authorizeRequest } from './authorize/authorize-request.js';
+import { type InspectedRequest, inspectRequest } from './inspect/inspect-request.js';
+import { filterModelList } from './meter/filter-model-list.js';
+import { createMeter, type MeterDeps } from './meter/meter.js';
+import { createUsageTap } from './meter/usage-tap.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './upstream/headers.js';
+import type { LiveProvider, ProviderDirectory } from './upstream/provider-directory.js';
+import type { Dialect } from './upstream/providers/provider-adapter.js';
+import type { UpstreamClient } from './upstream/upstream-client.js';
+
+export interface ProxyRequest {
+  requestId: string;
+  method: string;
+  /** From `/{provider}/...`; null for `/v1/...`, which goes to the key's default provider. */
+  providerName: string | null;
+  /** What follows the provider prefix, with the query: `/v1/chat/completions`. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer | undefined;
+  clientIp: string;
+  /** Fires when the client goes away, so the upstream request is abandoned too. */
+  signal: AbortSignal;
+}
+
+export type ProxyReply =
+  | { kind: 'refused'; error: GatewayError; dialect: Dialect }
+  | { kind: 'stream'; status: number; headers: OutgoingHttpHeaders; body: Readable }
+  | { kind: 'json'; status: number; headers: OutgoingHttpHeaders; body: unknown };
+
+export interface PipelineDeps extends MeterDeps {
+  keys: KeyDirectory;
+  providers: ProviderDirectory;
+  upstream: UpstreamClient;
+  clock: Clock;
+}
+
+/**
+ * The request path, in order: inspect → authenticate → authorize → upstream → meter. Every
+ * refusal happens before a byte goes upstream and comes back as a value in the provider's dialect.
+ */
+export function createProxyPipeline(deps: PipelineDeps) {
+  const meter = createMeter(deps);
+
+  return async function handle(request: ProxyRequest): Promise<ProxyReply> {
+    const receivedAt = deps.clock.now();
+    const named = request.providerName === null ? undefined : deps.providers.byName(request.providerName);
+    let dialect: Dialect = named?.adapter.dialect ?? 'openai';
+    try {
+      if (request.providerName !== null && !named) {
+        throw new GatewayError('unknown_provider', `no provider named ${request.providerName}`);
+      }
+      const inspected = inspectRequest(request.method, request.path, request.headers, request.body);
+      const key = await authenticateKey(request.headers, deps.keys);
+      const provider = named ?? defaultProvider(key, deps.providers);
+      dialect = provider.adapter.dialect;
+      authorizeRequest({
+        key,
+        providerName: provider.record.name,
+        endpoint: inspected.endpoint,
+        model: inspected.model,
+        clientIp: request.clientIp,
+        now: receivedAt,
+      });
+      return await forward(request, key, provider, inspected, receivedAt);
+    } catch (error) {
+      if (error instanceof GatewayError) return { kind: 'refused', error, dialect };
+      throw error;
+    }
+  };
+
+  async function forward(
+    request: ProxyRequest,
+    key: CompiledKey,
+    provider: LiveProvider,
+    inspected: InspectedRequest,
+    receivedAt: number,
+  ): Promise<ProxyReply> {
+    const { adapter } = provider;
+    const usageRequest = usageRequestBody(provider, inspected);
+    const credential = provider.credential();
+    const meterRequest = meter.start({ request, key, provider, inspected, receivedAt });
+
+    let response: Awaited<ReturnType<UpstreamClient['send']>>;
+    try {
+      response = await deps.upstream.send({
+        baseUrl: provider.record.baseUrl,
+        path: request.path,
+        method: request.method,
+        headers: upstreamRequestHeaders(request.headers, adapter.credentialHeaders(credential.secret)),
+        body: usageRequest?.body ?? request.body,
+        signal: request.signal,
+      });
+    } catch (error) {
+      meterRequest.finish(error instanceof GatewayError ? error.status : 499, null, null);
+      throw error;
+    }
+
+    const contentType = String(response.headers['content-type'] ?? '');
+    if (inspected.endpoint === 'models' && inspected.model === null && response.status === 200) {
+      const listed = await filterModelList(response.body, key.allowsModel);
+      meterRequest.finish(response.status, null, deps.clock.now());
+      return {
+        kind: 'json',
+        status: 200,
+        headers: clientResponseHeaders(response.headers, { bodyRewritten: true }),
+        body: listed,
+      };
+    }
+
+    const kind = contentType.startsWith('text/event-stream')
+      ? 'sse'
+      : contentType.includes('json')
+        ? 'json'
+        : 'opaque';
+    const dropUsageChunk = usageRequest !== undefined && kind === 'sse';
+    const tap = createUsageTap({
+      adapter,
+      endpoint: inspected.endpoint,
+      kind,
+      dropUsageChunk,
+      now: deps.clock.now,
+      onDone: (result) =>
+        meterRequest.finish(response.status, result.tokens, result.firstByteAt, result.complete),
+    });
+    response.body.on('error', (error) => tap.destroy(error));
+    response.body.pipe(tap);
+    return {
+      kind: 'stream',
+      status: response.status,
+      headers: clientResponseHeaders(response.headers, { bodyRewritten: dropUsageChunk }),
+      body: tap,
+    };
+  }
+}
+
+function defaultProvider(key: CompiledKey, providers: ProviderDirectory): LiveProvider {
+  const scoped = key.record.scopes.providers;
+  const name = key.record.defaultProvider ?? (scoped?.length === 1 ? scoped[0] : undefined);
+  const provider = name === undefined ? undefined : providers.byName(name);
+  if (!provider) {
+    throw new GatewayError(
+      'no_default_provider',
+      'this key has no default provider: call /{provider}/v1/... or give the key a default_provider',
+    );
+  }
+  return provider;
+}
+
+/**
+ * OpenAI only reports usage in a stream when asked (`stream_options.include_usage`). If the client
+ * did not ask, the gateway asks on its behalf and removes the extra chunk before the client sees it.
+ */
+function usageRequestBody(provider: LiveProvider, inspected: InspectedRequest): { body: Buffer } | undefined {
+  const json = inspected.json;
+  if (!json || !inspected.stream || !provider.adapter.needsUsageRequest(inspected.endpoint)) return undefined;
+  const options = json.stream_options;
+  if (
+    typeof options === 'object' &&
+    options !== null &&
+    (options as Record<string, unknown>).include_usage === true
+  ) {
+    return undefined;
+  }
+  const streamOptions = typeof options === 'object' && options !== null ? options : {};
+  return {
+    body: Buffer.from(JSON.stringify({ ...json, stream_options: { ...streamOptions, include_usage: true } })),
+  };
+}

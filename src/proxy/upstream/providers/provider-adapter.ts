@@ -1,0 +1,41 @@
+import type { ProviderType } from '../../../domain/records.js';
+import type { TokenCounts } from '../../../domain/usage.js';
+
+/** Which error envelope and SDK conventions a provider's clients expect. */
+export type Dialect = 'openai' | 'anthropic';
+
+/**
+ * A provider described as data: how it authenticates, which error shape its SDKs parse, and where
+ * its responses carry token usage. Adding a provider type means adding one of these.
+ */
+export interface ProviderAdapter {
+  type: ProviderType;
+  dialect: Dialect;
+  /** Sets the real credential in the provider's own header. */
+  credentialHeaders(secret: string): Record<string, string>;
+  /** Token usage from a complete JSON response body, or null when it carries none. */
+  usageFromBody(endpoint: string, body: unknown): Partial<TokenCounts> | null;
+  /** Token usage carried by one SSE event's parsed data, or null. Later events overwrite earlier fields. */
+  usageFromEvent(endpoint: string, data: unknown): Partial<TokenCounts> | null;
+  /** Whether a streaming request to `endpoint` must ask for the usage chunk (OpenAI chat only). */
+  needsUsageRequest(endpoint: string): boolean;
+}
+
+type Json = Record<string, unknown>;
+
+export const asObject = (value: unknown): Json | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+
+export const count = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+/** Drops undefined fields so a partial reading never overwrites a value with nothing. */
+export function defined(
+  counts: Partial<Record<keyof TokenCounts, number | undefined>>,
+): Partial<TokenCounts> | null {
+  const out: Partial<TokenCounts> = {};
+  for (const [field, value] of Object.entries(counts)) {
+    if (value !== undefined) out[field as keyof TokenCounts] = value;
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}

@@ -1,0 +1,75 @@
+import type { Readable } from 'node:stream';
+import { Agent, errors } from 'undici';
+import { GatewayError } from '../../domain/errors.js';
+
+export interface UpstreamRequest {
+  /** The provider's base URL (root without API version), e.g. `https://api.groq.com/openai`. */
+  baseUrl: string;
+  /** Path and query after the provider prefix, e.g. `/v1/chat/completions`. */
+  path: string;
+  method: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer | undefined;
+  /** Aborts the upstream request (the client went away). */
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+export interface UpstreamClient {
+  send(request: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * One keep-alive connection pool per upstream origin (undici's Agent keeps them). Redirects are
+ * never followed: a provider answering 3xx has its answer passed back, not chased.
+ */
+export function createUpstreamClient(options: {
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+}): UpstreamClient {
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    connections: 256,
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyTimeoutMs,
+    connect: { timeout: 10_000 },
+  });
+
+  return {
+    async send(request) {
+      const url = new URL(request.baseUrl);
+      const path = `${url.pathname.replace(/\/+$/, '')}${request.path}`;
+      try {
+        const response = await agent.request({
+          origin: url.origin,
+          path,
+          method: request.method as 'POST',
+          headers: request.headers,
+          body: request.body,
+          signal: request.signal,
+        });
+        return { status: response.statusCode, headers: response.headers, body: response.body };
+      } catch (error) {
+        throw toGatewayError(error);
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+function toGatewayError(error: unknown): GatewayError | unknown {
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.ConnectTimeoutError) {
+    return new GatewayError('upstream_timeout', 'the provider did not answer in time');
+  }
+  if (error instanceof errors.RequestAbortedError) return error;
+  if (error instanceof errors.UndiciError || (error as NodeJS.ErrnoException)?.code) {
+    return new GatewayError('upstream_unreachable', 'the provider could not be reached');
+  }
+  return error;
+}

@@ -1,0 +1,272 @@
+import { type Expression, type Kysely, Migrator, type RawBuilder, type SqlBool, sql } from 'kysely';
+import type { UsageGroup, UsageRow } from '../domain/usage.js';
+import { migrationProvider } from './migrations/index.js';
+import {
+  fromAdminToken,
+  fromCredential,
+  fromKey,
+  fromProject,
+  fromProvider,
+  fromUsage,
+  keyPatchToRow,
+  toAdminToken,
+  toCredential,
+  toKey,
+  toProject,
+  toProvider,
+} from './row-mapping.js';
+import type { Database } from './schema.js';
+import type { Store } from './store.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Runs every pending migration; used by `init`, `serve` and `migrate`. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) throw error;
+}
+
+/** The Store over Kysely: one query layer for both dialects; only the connection differs. */
+export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
+  const byIdOrName = <T extends 'providers' | 'projects'>(table: T, idOrName: string) =>
+    db
+      .selectFrom(table as 'providers')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .orderBy(sql`case when id = ${idOrName} then 0 else 1 end`)
+      .limit(1);
+
+  return {
+    dialect,
+
+    async getMeta(name) {
+      const row = await db.selectFrom('meta').select('value').where('name', '=', name).executeTakeFirst();
+      return row?.value;
+    },
+    async setMeta(name, value) {
+      await db
+        .insertInto('meta')
+        .values({ name, value })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value }))
+        .execute();
+    },
+
+    async insertProvider(provider, credential) {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('providers').values(fromProvider(provider)).execute();
+        await trx.insertInto('credentials').values(fromCredential(credential)).execute();
+      });
+    },
+    async listProviders() {
+      const rows = await db.selectFrom('providers').selectAll().orderBy('created_at').orderBy('id').execute();
+      return rows.map(toProvider);
+    },
+    async findProvider(idOrName) {
+      const row = await byIdOrName('providers', idOrName).executeTakeFirst();
+      return row ? toProvider(row) : undefined;
+    },
+    async deleteProvider(id) {
+      return db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('credentials').where('provider_id', '=', id).execute();
+        const result = await trx.deleteFrom('providers').where('id', '=', id).executeTakeFirst();
+        return Number(result.numDeletedRows) > 0;
+      });
+    },
+    async insertCredential(credential) {
+      await db.insertInto('credentials').values(fromCredential(credential)).execute();
+    },
+    async listCredentials(providerId) {
+      const rows = await db
+        .selectFrom('credentials')
+        .selectAll()
+        .where('provider_id', '=', providerId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toCredential);
+    },
+    async setCredentialStatus(id, status) {
+      const result = await db
+        .updateTable('credentials')
+        .set({ status })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async insertProject(project) {
+      await db.insertInto('projects').values(fromProject(project)).execute();
+    },
+    async listProjects() {
+      const rows = await db.selectFrom('projects').selectAll().orderBy('created_at').orderBy('id').execute();
+      return rows.map(toProject);
+    },
+    async findProject(idOrName) {
+      const row = await byIdOrName('projects', idOrName).executeTakeFirst();
+      return row ? toProject(row as unknown as Database['projects']) : undefined;
+    },
+    async updateProject(id, patch) {
+      if (patch.limits !== undefined) {
+        await db
+          .updateTable('projects')
+          .set({ limits: JSON.stringify(patch.limits) })
+          .where('id', '=', id)
+          .execute();
+      }
+      const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toProject(row) : undefined;
+    },
+
+    async insertKey(key) {
+      await db.insertInto('keys').values(fromKey(key)).execute();
+    },
+    async listKeys(filter) {
+      let query = db.selectFrom('keys').selectAll().orderBy('created_at').orderBy('id');
+      if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+      return (await query.execute()).map(toKey);
+    },
+    async getKey(id) {
+      const row = await db.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toKey(row) : undefined;
+    },
+    async findKeyByHash(secretHash) {
+      const row = await db
+        .selectFrom('keys')
+        .selectAll()
+        .where('secret_hash', '=', secretHash)
+        .executeTakeFirst();
+      return row ? toKey(row) : undefined;
+    },
+    async findKeyByName(projectId, name) {
+      const row = await db
+        .selectFrom('keys')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      return row ? toKey(row) : undefined;
+    },
+    async updateKey(id, patch) {
+      const row = keyPatchToRow(patch);
+      if (Object.keys(row).length > 0) await db.updateTable('keys').set(row).where('id', '=', id).execute();
+      const updated = await db.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return updated ? toKey(updated) : undefined;
+    },
+    async touchKeys(lastUsed) {
+      if (lastUsed.size === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const [id, at] of lastUsed) {
+          await trx.updateTable('keys').set({ last_used_at: at }).where('id', '=', id).execute();
+        }
+      });
+    },
+
+    async insertAdminToken(token) {
+      await db.insertInto('admin_tokens').values(fromAdminToken(token)).execute();
+    },
+    async listAdminTokens() {
+      const rows = await db
+        .selectFrom('admin_tokens')
+        .selectAll()
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toAdminToken);
+    },
+    async findAdminTokenByHash(secretHash) {
+      const row = await db
+        .selectFrom('admin_tokens')
+        .selectAll()
+        .where('secret_hash', '=', secretHash)
+        .executeTakeFirst();
+      return row ? toAdminToken(row) : undefined;
+    },
+    async revokeAdminToken(id, at) {
+      await db
+        .updateTable('admin_tokens')
+        .set({ revoked_at: at })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
+      const row = await db.selectFrom('admin_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toAdminToken(row) : undefined;
+    },
+
+    async insertUsage(events) {
+      if (events.length === 0) return;
+      const rows = events.map(fromUsage);
+      await db.transaction().execute(async (trx) => {
+        // Bounded statement size: SQLite allows at most 32766 bound parameters per statement.
+        for (let i = 0; i < rows.length; i += 500) {
+          await trx
+            .insertInto('usage_events')
+            .values(rows.slice(i, i + 500))
+            .execute();
+        }
+      });
+    },
+    async queryUsage(filter, groupBy) {
+      const group = groupExpression(groupBy);
+      const rows = await db
+        .selectFrom('usage_events')
+        .select([
+          group.as('grp'),
+          sql<number>`count(*)`.as('requests'),
+          sql<number>`coalesce(sum(input_tokens), 0)`.as('input_tokens'),
+          sql<number>`coalesce(sum(output_tokens), 0)`.as('output_tokens'),
+          sql<number>`coalesce(sum(cached_tokens), 0)`.as('cached_tokens'),
+          sql<number>`coalesce(sum(cost_nusd), 0)`.as('cost_nusd'),
+          sql<number>`coalesce(sum(case when cost_nusd is null then 1 else 0 end), 0)`.as('unpriced'),
+        ])
+        .where((eb) => {
+          const conditions: Expression<SqlBool>[] = [];
+          if (filter.keyId !== undefined) conditions.push(eb('key_id', '=', filter.keyId));
+          if (filter.projectId !== undefined) conditions.push(eb('project_id', '=', filter.projectId));
+          if (filter.model !== undefined) conditions.push(eb('model', '=', filter.model));
+          if (filter.providerId !== undefined) conditions.push(eb('provider_id', '=', filter.providerId));
+          if (filter.from !== undefined) conditions.push(eb('ts', '>=', filter.from));
+          if (filter.to !== undefined) conditions.push(eb('ts', '<', filter.to));
+          return eb.and(conditions);
+        })
+        .$if(groupBy !== null, (q) => q.groupBy(sql.ref('grp')).orderBy(sql.ref('grp')))
+        .execute();
+      return rows.map(
+        (row): UsageRow => ({
+          group: row.grp === null ? null : typeof row.grp === 'string' ? row.grp : Number(row.grp),
+          requests: Number(row.requests),
+          inputTokens: Number(row.input_tokens),
+          outputTokens: Number(row.output_tokens),
+          cachedTokens: Number(row.cached_tokens),
+          costNanoUsd: Number(row.cost_nusd),
+          unpricedRequests: Number(row.unpriced),
+        }),
+      );
+    },
+
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+function groupExpression(groupBy: UsageGroup | null): RawBuilder<string | number | null> {
+  switch (groupBy) {
+    case null:
+      return sql`null`;
+    case 'key':
+      return sql`key_id`;
+    case 'project':
+      return sql`project_id`;
+    case 'model':
+      return sql`model`;
+    case 'provider':
+      return sql`provider_name`;
+    case 'endpoint':
+      return sql`endpoint`;
+    case 'hour':
+      return sql`(ts / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}`;
+    case 'day':
+      return sql`(ts / ${sql.lit(DAY_MS)}) * ${sql.lit(DAY_MS)}`;
+  }
+}
