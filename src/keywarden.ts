@@ -99,11 +99,13 @@ export async function createKeywarden(
   });
 
   const inFlight = new Set<Promise<void>>();
+  let closing: Promise<void> | undefined;
   const server = await createHttpServer({
     logger,
     admin,
     trustProxy: config.proxy.trustProxy,
     version: VERSION,
+    isClosing: () => closing !== undefined,
     proxy: {
       handle,
       dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),
@@ -112,12 +114,18 @@ export async function createKeywarden(
     },
   });
 
-  let closing: Promise<void> | undefined;
   const close = async () => {
+    // Stop accepting; requests that arrive on open keep-alive connections now get 503.
     const closed = server.close();
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref());
-    await Promise.race([Promise.all([closed, ...inFlight]), grace]);
+    const deadline = Date.now() + config.shutdownGraceMs;
+    while (inFlight.size > 0 && Date.now() < deadline) {
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, deadline - Date.now()).unref());
+      await Promise.race([Promise.all(inFlight), grace]);
+    }
+    // Connections that finished their last request are idle now; anything still open past the grace is cut.
+    server.server.closeIdleConnections();
     server.server.closeAllConnections();
+    await closed;
     await upstream.close().catch(() => undefined);
     await usage.close();
     await store.close();

@@ -11,7 +11,7 @@ export interface ProxyRoutesDeps {
   /** The error dialect for a provider name (null: the `/v1` routes), before any key is known. */
   dialectOf: (providerName: string | null) => Dialect;
   maxBodyBytes: number;
-  /** Tracks open streams so shutdown can wait for them. */
+  /** Every proxied request until its last byte is written, so shutdown can wait for them. */
   inFlight: Set<Promise<void>>;
 }
 
@@ -38,6 +38,20 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): 
   });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const done = forward(request, reply);
+    const tracked = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    deps.inFlight.add(tracked);
+    try {
+      return await done;
+    } finally {
+      deps.inFlight.delete(tracked);
+    }
+  };
+
+  const forward = async (request: FastifyRequest, reply: FastifyReply) => {
     const providerName = providerOf(request);
     const wildcard = (request.params as { '*': string })['*'];
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
@@ -64,15 +78,12 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): 
     reply.hijack();
     const res = reply.raw;
     res.writeHead(result.status, { ...result.headers, 'x-request-id': request.id });
-    const done = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       pipeStreams(result.body, res, (error) => {
         if (error && !aborted.signal.aborted) request.log.warn({ err: error }, 'stream ended early');
         resolve();
       });
     });
-    deps.inFlight.add(done);
-    await done;
-    deps.inFlight.delete(done);
   };
 
   app.route({ method: [...METHODS], url: '/v1/*', handler, schema: { hide: true } });

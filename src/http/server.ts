@@ -14,6 +14,8 @@ export interface HttpServerDeps {
   proxy: ProxyRoutesDeps;
   trustProxy: boolean;
   version: string;
+  /** True once shutdown began: requests still arriving on open connections get a 503. */
+  isClosing: () => boolean;
 }
 
 /** One Fastify app on one port: the proxy, the admin API and the landing page. */
@@ -27,11 +29,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     // Admin bodies are small; the proxy scope sets its own (larger) limit.
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
-    return503OnClosing: true,
+    // Answered by the hook below instead, in the caller's error format.
+    return503OnClosing: false,
   });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (deps.isClosing()) {
+      reply.header('connection', 'close');
+      throw new GatewayError('shutting_down', 'keywarden is shutting down; retry on another instance');
+    }
   });
 
   await app.register(swagger, {

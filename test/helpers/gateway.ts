@@ -18,6 +18,8 @@ export interface TestGateway {
     token?: string,
   ): Promise<{ status: number; body: T }>;
   flushUsage(): Promise<void>;
+  /** Every log line the gateway wrote (only kept when started with `captureLogs`). */
+  logs: string[];
   stop(): Promise<void>;
 }
 
@@ -30,13 +32,15 @@ const ownerTokens = new Map<string, string>();
 
 /** A real gateway on a loopback port, with a real SQLite file in a fresh (or given) data dir. */
 export async function startGateway(
-  options: { dataDir?: string; env?: Record<string, string> } = {},
+  options: { dataDir?: string; env?: Record<string, string>; captureLogs?: boolean } = {},
 ): Promise<TestGateway> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const env = { KEYWARDEN_LOG_LEVEL: 'silent', ...options.env };
+  const env = { KEYWARDEN_LOG_LEVEL: options.captureLogs ? 'trace' : 'silent', ...options.env };
+  const logs: string[] = [];
+  const sink = { write: (line: string) => logs.push(line) };
   const config = loadConfig({ dataDir, port: 0, host: '127.0.0.1' }, env);
   const keywarden = await createKeywarden(config, {
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, sink),
     secretEnv: { ...process.env, ...options.env },
   });
   if (keywarden.firstOwnerToken) ownerTokens.set(dataDir, keywarden.firstOwnerToken);
@@ -65,6 +69,7 @@ export async function startGateway(
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
     flushUsage: () => keywarden.usage.flush(),
+    logs,
     stop: () => keywarden.close(),
   };
 }
