@@ -12,6 +12,7 @@ import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createMetrics, type Metrics } from './lib/metrics.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
@@ -33,6 +34,7 @@ export interface Keywarden {
   config: Readonly<Config>;
   admin: AdminServices;
   usage: UsageWriter;
+  metrics: Metrics;
   server: FastifyInstance;
   /** The owner token minted by this start, when it initialised the data dir; shown once. */
   firstOwnerToken: string | undefined;
@@ -78,6 +80,7 @@ export async function createKeywarden(
     headersTimeoutMs: config.proxy.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: config.proxy.upstreamBodyTimeoutMs,
   });
+  const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
   const handle = createProxyPipeline({
     keys: createKeyDirectory({ store, changes, clock }),
@@ -88,6 +91,7 @@ export async function createKeywarden(
     prices: createPriceTable({
       ...config.pricing,
       onUnpriced: (providerType, model) => {
+        metrics.unpricedRequests.inc({ provider_type: providerType, model });
         if (unpriced.has(`${providerType}/${model}`)) return;
         unpriced.add(`${providerType}/${model}`);
         logger.warn(
@@ -103,6 +107,7 @@ export async function createKeywarden(
   const server = await createHttpServer({
     logger,
     admin,
+    metrics: metrics.registry,
     trustProxy: config.proxy.trustProxy,
     version: VERSION,
     isClosing: () => closing !== undefined,
@@ -135,6 +140,7 @@ export async function createKeywarden(
     config,
     admin,
     usage,
+    metrics,
     server,
     firstOwnerToken,
     close: () => {

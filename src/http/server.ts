@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { AdminServices } from '../admin/admin-services.js';
 import { GatewayError } from '../domain/errors.js';
 import { newId } from '../lib/ids.js';
@@ -12,6 +13,7 @@ export interface HttpServerDeps {
   logger: Logger;
   admin: AdminServices;
   proxy: ProxyRoutesDeps;
+  metrics: Registry;
   trustProxy: boolean;
   version: string;
   /** True once shutdown began: requests still arriving on open connections get a 503. */
@@ -66,6 +68,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       openapi: '/admin/v1/openapi.json',
       proxy: { openai_sdk_base_url: '/v1', by_provider: '/{provider}/v1/...' },
     }),
+  );
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 

@@ -24,7 +24,11 @@ async function setUp() {
     api_key: DEFAULT_OPENAI_KEY,
   });
   await gw.admin('POST', '/admin/v1/projects', { name: 'web' });
-  const created = await gw.admin('POST', '/admin/v1/keys', { name: 'app', project: 'web', default_provider: 'openai' });
+  const created = await gw.admin('POST', '/admin/v1/keys', {
+    name: 'app',
+    project: 'web',
+    default_provider: 'openai',
+  });
   return { gw, key: created.body.key as string };
 }
 

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ANTHROPIC_KEY, DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
+import {
+  DEFAULT_ANTHROPIC_KEY,
+  DEFAULT_OPENAI_KEY,
+  type FakeUpstream,
+  startFakeUpstream,
+} from '../fakes/fake-upstream.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
@@ -29,14 +34,24 @@ describe('secrets never leak', () => {
       responses.push(JSON.stringify(result.body));
       return result.body;
     };
-    await admin('POST', '/admin/v1/providers', { name: 'openai', type: 'openai', base_url: fake.url, api_key: DEFAULT_OPENAI_KEY });
+    await admin('POST', '/admin/v1/providers', {
+      name: 'openai',
+      type: 'openai',
+      base_url: fake.url,
+      api_key: DEFAULT_OPENAI_KEY,
+    });
     await admin('POST', '/admin/v1/providers', {
       name: 'anthropic',
       type: 'anthropic',
       base_url: fake.url,
       api_key: DEFAULT_ANTHROPIC_KEY,
     });
-    await admin('POST', '/admin/v1/providers', { name: 'dup', type: 'openai', base_url: fake.url, api_key: 'sk-too' });
+    await admin('POST', '/admin/v1/providers', {
+      name: 'dup',
+      type: 'openai',
+      base_url: fake.url,
+      api_key: 'sk-too',
+    });
     await admin('POST', '/admin/v1/projects', { name: 'web' });
     // Creation answers are the one place a key's secret appears, by design: kept out of `responses`.
     const createKey = async (name: string) =>
@@ -53,7 +68,10 @@ describe('secrets never leak', () => {
     await admin('POST', '/admin/v1/providers', { name: 'x', type: 'openai', api_key: 12 });
 
     const openai = new OpenAI({ apiKey: created.key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const stream = await openai.chat.completions.create({
       model: 'gpt-4o-mini',
       stream: true,
@@ -63,7 +81,11 @@ describe('secrets never leak', () => {
       // drain
     }
     const anthropic = new Anthropic({ apiKey: created.key, baseURL: `${gw.url}/anthropic`, maxRetries: 0 });
-    await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    await anthropic.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
 
     const post = (path: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${gw.url}${path}`, {

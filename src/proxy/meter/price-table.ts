@@ -31,6 +31,7 @@ const PRICE_PROVIDER: Record<ProviderType, string | undefined> = {
 export function createPriceTable(options: {
   overrides: Readonly<Record<string, PriceOverride>>;
   fallback: PriceOverride | undefined;
+  /** Called for every request priced at null. */
   onUnpriced?: (providerType: ProviderType, model: string) => void;
 }): PriceTable {
   const cache = new Map<string, Rates | 'tiered' | null>();
@@ -60,7 +61,6 @@ export function createPriceTable(options: {
       };
     }
     if (options.fallback) return fromOverride(options.fallback);
-    options.onUnpriced?.(providerType, model);
     return null;
   };
 
@@ -72,7 +72,10 @@ export function createPriceTable(options: {
         rates = lookup(providerType, model);
         cache.set(cacheKey, rates);
       }
-      if (rates === null) return null;
+      if (rates === null) {
+        options.onUnpriced?.(providerType, model);
+        return null;
+      }
       if (rates === 'tiered') return tieredCost(providerType, model, tokens);
       const uncached = Math.max(0, tokens.inputTokens - tokens.cachedTokens - tokens.cacheWriteTokens);
       // USD per million tokens × tokens × 1000 = billionths of a dollar.
