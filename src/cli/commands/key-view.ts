@@ -1,0 +1,43 @@
+import { formatCell, formatDetails, formatUsd, record } from '../output.js';
+
+/** A key's view as `label: value` lines; scopes and limits spelled the way the flags take them. */
+export function describeKey(key: Record<string, unknown>): string {
+  const scopes = record(key.scopes);
+  const limits = record(key.limits);
+  return formatDetails([
+    ['id', key.id],
+    ['name', key.name],
+    ['project', key.project],
+    ['prefix', key.prefix],
+    ['status', key.status],
+    ['default provider', key.default_provider],
+    ['providers', orAny(scopes.providers)],
+    ['models', orAny(scopes.models)],
+    ['endpoints', orAny(scopes.endpoints)],
+    ['ip allow', orAny(key.ip_allow)],
+    ['rpm', limits.rpm],
+    ['tpm', limits.tpm],
+    ['concurrency', limits.concurrency],
+    ['max tokens', limits.max_tokens],
+    ['budgets', budgets(limits.budgets)],
+    ['expires at', key.expires_at],
+    ['created at', key.created_at],
+    ['last used at', key.last_used_at],
+  ]);
+}
+
+/** Omitted scopes mean "any". */
+function orAny(value: unknown): unknown {
+  return Array.isArray(value) && value.length > 0 ? value : 'any';
+}
+
+/** `$5/day, $50/month:soft`. */
+function budgets(value: unknown): string {
+  if (!Array.isArray(value) || value.length === 0) return '-';
+  return value
+    .map((item) => {
+      const budget = record(item);
+      return `${formatUsd(budget.usd)}/${formatCell(budget.period)}${budget.soft === true ? ':soft' : ''}`;
+    })
+    .join(', ');
+}

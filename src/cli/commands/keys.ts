@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { segment } from '../admin-client.js';
+import type { CliContext, ConnectionOptions } from '../context.js';
+import { formatCell, formatTable, listData, record } from '../output.js';
+import { describeKey } from './key-view.js';
+import { registerKeysCreate } from './keys-create.js';
+import { operatorCommand, print } from './operator.js';
+
+const LIFECYCLE = [
+  ['revoke', 'revoke a key for good'],
+  ['suspend', 'stop a key until it is resumed'],
+  ['resume', 'let a suspended key work again'],
+] as const;
+
+/** `keywarden keys create|list|show|revoke|suspend|resume`. */
+export function registerKeys(program: Command, ctx: CliContext): void {
+  const keys = program
+    .command('keys')
+    .description('virtual keys that apps and agents send instead of provider keys');
+
+  registerKeysCreate(keys, ctx);
+
+  operatorCommand(keys, 'list', 'list keys (never their secrets)')
+    .option('--project <id-or-name>', 'only the keys of this project')
+    .action(async (options: ConnectionOptions & { project?: string }) => {
+      const answer = await ctx.connect(options).get('/keys', { project: options.project });
+      print(ctx, options, answer, () => keyTable(listData(answer)));
+    });
+
+  operatorCommand(keys, 'show <id>', 'show one key').action(
+    async (id: string, options: ConnectionOptions) => {
+      const key = await ctx.connect(options).get(`/keys${segment(id)}`);
+      print(ctx, options, key, () => describeKey(record(key)));
+    },
+  );
+
+  for (const [verb, description] of LIFECYCLE) {
+    operatorCommand(keys, `${verb} <id>`, description).action(
+      async (id: string, options: ConnectionOptions) => {
+        const key = record(await ctx.connect(options).post(`/keys${segment(id)}/${verb}`));
+        print(ctx, options, key, () => `key ${formatCell(key.id ?? id)} is now ${formatCell(key.status)}`);
+      },
+    );
+  }
+}
+
+function keyTable(keys: Array<Record<string, unknown>>): string {
+  if (keys.length === 0) return 'no keys';
+  return formatTable(
+    ['ID', 'NAME', 'PROJECT', 'PREFIX', 'STATUS', 'EXPIRES', 'LAST USED'],
+    keys.map((key) => [
+      formatCell(key.id),
+      formatCell(key.name),
+      formatCell(key.project),
+      formatCell(key.prefix),
+      formatCell(key.status),
+      formatCell(key.expires_at),
+      formatCell(key.last_used_at),
+    ]),
+  );
+}
