@@ -56,8 +56,11 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
   const buildCredential = (providerId: string, input: CredentialInput): CredentialRecord => {
     const id = newId('cred');
     const base = { id, providerId, status: 'active' as const, createdAt: clock.now() };
-    if ((input.api_key === undefined) === (input.secret_ref === undefined)) {
-      throw invalidField('api_key', 'give exactly one of api_key or secret_ref');
+    if (input.api_key !== undefined && input.secret_ref !== undefined) {
+      throw invalidField('api_key', 'give api_key or secret_ref, not both');
+    }
+    if (input.api_key === undefined && input.secret_ref === undefined) {
+      throw invalidField('api_key', 'give api_key or secret_ref');
     }
     if (input.api_key !== undefined) {
       const secret = input.api_key.trim();
@@ -98,8 +101,10 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
         baseUrl,
         createdAt: clock.now(),
       };
-      const credential = buildCredential(provider.id, input);
-      await store.insertProvider(provider, credential);
+      // Local model servers (Ollama, vLLM) often need no key: such a provider starts without credentials.
+      const keyless =
+        input.type === 'openai-compatible' && input.api_key === undefined && input.secret_ref === undefined;
+      await store.insertProvider(provider, keyless ? undefined : buildCredential(provider.id, input));
       await changes.publish({ kind: 'provider', providerId: provider.id });
       return view(provider);
     },

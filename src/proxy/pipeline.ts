@@ -92,7 +92,10 @@ export function createProxyPipeline(deps: PipelineDeps) {
         baseUrl: provider.record.baseUrl,
         path: request.path,
         method: request.method,
-        headers: upstreamRequestHeaders(request.headers, adapter.credentialHeaders(credential.secret)),
+        headers: upstreamRequestHeaders(
+          request.headers,
+          credential ? adapter.credentialHeaders(credential.secret) : {},
+        ),
         body: usageRequest?.body ?? request.body,
         signal: request.signal,
       });

@@ -55,7 +55,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
     async insertProvider(provider, credential) {
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('providers').values(fromProvider(provider)).execute();
-        await trx.insertInto('credentials').values(fromCredential(credential)).execute();
+        if (credential) await trx.insertInto('credentials').values(fromCredential(credential)).execute();
       });
     },
     async listProviders() {

@@ -18,7 +18,8 @@ export interface Store {
   getMeta(name: string): Promise<string | undefined>;
   setMeta(name: string, value: string): Promise<void>;
 
-  insertProvider(provider: ProviderRecord, credential: CredentialRecord): Promise<void>;
+  /** Stores a provider with its first credential (none for a keyless local server), atomically. */
+  insertProvider(provider: ProviderRecord, credential: CredentialRecord | undefined): Promise<void>;
   listProviders(): Promise<ProviderRecord[]>;
   findProvider(idOrName: string): Promise<ProviderRecord | undefined>;
   /** Deletes the provider and its credentials. */

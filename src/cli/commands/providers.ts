@@ -77,6 +77,8 @@ async function credential(options: AddOptions, io: CliIo): Promise<Record<string
     if (!value) throw new CliError('no API key on stdin');
     return { api_key: value };
   }
+  // Local model servers (Ollama, vLLM) usually take no key at all.
+  if (options.type === 'openai-compatible') return {};
   throw new UsageError('one of --api-key-env VAR, --secret-ref REF or --api-key-stdin is required');
 }
 

@@ -10,8 +10,8 @@ import type { ProviderAdapter } from './providers/provider-adapter.js';
 export interface LiveProvider {
   record: ProviderRecord;
   adapter: ProviderAdapter;
-  /** The secret to send upstream now, with the credential it belongs to. */
-  credential(): { id: string; secret: string };
+  /** The secret to send upstream now; null for a keyless provider (one with no credentials at all). */
+  credential(): { id: string; secret: string } | null;
 }
 
 export interface ProviderDirectory {
@@ -48,6 +48,7 @@ export function createProviderDirectory(deps: {
       record,
       adapter: ADAPTERS[record.type],
       credential() {
+        if (credentials.length === 0) return null;
         for (const candidate of active) {
           const secret = candidate.get();
           if (secret) return { id: candidate.id, secret };
