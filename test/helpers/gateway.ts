@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createKeywarden, type Keywarden } from '../../src/keywarden.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 
 export interface TestGateway {
@@ -32,7 +33,7 @@ const ownerTokens = new Map<string, string>();
 
 /** A real gateway on a loopback port, with a real SQLite file in a fresh (or given) data dir. */
 export async function startGateway(
-  options: { dataDir?: string; env?: Record<string, string>; captureLogs?: boolean } = {},
+  options: { dataDir?: string; env?: Record<string, string>; captureLogs?: boolean; clock?: Clock } = {},
 ): Promise<TestGateway> {
   const dataDir = options.dataDir ?? tempDataDir();
   const env = { KEYWARDEN_LOG_LEVEL: options.captureLogs ? 'trace' : 'silent', ...options.env };
@@ -42,6 +43,7 @@ export async function startGateway(
   const keywarden = await createKeywarden(config, {
     logger: createLogger(config.logLevel, sink),
     secretEnv: { ...process.env, ...options.env },
+    ...(options.clock && { clock: options.clock }),
   });
   if (keywarden.firstOwnerToken) ownerTokens.set(dataDir, keywarden.firstOwnerToken);
   const adminToken = ownerTokens.get(dataDir);

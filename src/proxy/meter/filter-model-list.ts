@@ -23,8 +23,10 @@ export async function filterModelList(body: Readable, allowsModel: Matcher): Pro
   }
   const list = parsed as { data?: unknown };
   if (!Array.isArray(list.data)) return parsed;
-  return {
-    ...list,
-    data: list.data.filter((entry) => typeof entry?.id === 'string' && allowsModel(entry.id)),
-  };
+  const data = list.data.filter((entry) => typeof entry?.id === 'string' && allowsModel(entry.id));
+  const filtered: Record<string, unknown> = { ...list, data };
+  // Anthropic's list names its first and last entries; keep them true to what is shown.
+  if ('first_id' in filtered) filtered.first_id = data[0]?.id ?? null;
+  if ('last_id' in filtered) filtered.last_id = data.at(-1)?.id ?? null;
+  return filtered;
 }
