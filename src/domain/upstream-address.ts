@@ -10,6 +10,8 @@ const LINK_LOCAL = new BlockList();
 LINK_LOCAL.addSubnet('169.254.0.0', 16, 'ipv4');
 LINK_LOCAL.addSubnet('fe80::', 10, 'ipv6');
 LINK_LOCAL.addAddress('fd00:ec2::254', 'ipv6');
+// Alibaba Cloud's metadata service is not link-local but serves the same secrets.
+LINK_LOCAL.addAddress('100.100.100.200', 'ipv4');
 
 const METADATA_HOSTS = new Set([
   'metadata.google.internal',

@@ -166,6 +166,30 @@ describe('proxy access control', () => {
     expect(env.fake.requests.length).toBe(before);
   });
 
+  it('refuses paths with dot segments, so a scope cannot be sidestepped through the path', async () => {
+    const { key } = await env.createKey({ scopes: { endpoints: ['embeddings'] } });
+    const before = env.fake.requests.length;
+    const { request } = await import('node:http');
+    for (const path of ['/v1/models/../chat/completions', '/v1/models/%2E%2E/chat/completions']) {
+      // fetch() would normalise the dot segments away before sending: write the raw request line.
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${env.gw.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        });
+        req.path = path;
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ model: 'gpt-4o-mini', messages: hello }));
+      });
+      expect(status, path).toBe(400);
+    }
+    expect(env.fake.requests.length).toBe(before);
+  });
+
   it('refuses an unknown provider name with 404', async () => {
     const { key } = await env.createKey();
     const res = await fetch(`${env.gw.url}/nope/v1/chat/completions`, {

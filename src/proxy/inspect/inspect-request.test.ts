@@ -156,12 +156,12 @@ describe('inspectRequest', () => {
 });
 
 /*
- * SOURCE BUGS (src/proxy/inspect/multipart-model.ts, inspect-request.ts): these tests fail against the current source and are
- * left in place on purpose. Each one lets a request reach the upstream with a model the gateway never
- * checked against the key's model scope, nor priced.
+ * SOURCE BUGS (src/proxy/inspect/multipart-model.ts, inspect-request.ts): these tests fail against the current
+ * source and are left in place on purpose. Each one lets a request reach the upstream with a model or an
+ * endpoint the gateway never checked against the key's scopes, nor priced.
  */
-describe('[source bug] model scope cannot be sidestepped by the request encoding', () => {
-  it('[source bug] a file part named "model" is not mistaken for the model field', async () => {
+describe('scopes cannot be sidestepped by the request encoding', () => {
+  it('a file part named "model" is not mistaken for the model field', async () => {
     // `name="model"` is matched anywhere in the part headers, so `filename="model"` matches too and the
     // file's bytes become the model the scope check sees, while the upstream uses the real field.
     const { headers, body } = await multipart([
@@ -171,7 +171,7 @@ describe('[source bug] model scope cannot be sidestepped by the request encoding
     expect(inspectRequest('POST', '/v1/audio/transcriptions', headers, body).model).toBe('whisper-1');
   });
 
-  it('[source bug] reads the model whatever the case of the media type (RFC 9110 §8.3.1)', async () => {
+  it('reads the model whatever the case of the media type (RFC 9110 §8.3.1)', async () => {
     // `Application/JSON` is the same media type as `application/json`; the upstream parses it, but the
     // gateway sees no model, and authorizeRequest lets a null model through any model scope.
     const body = json({ model: 'gpt-4o', messages: [] });
@@ -183,5 +183,24 @@ describe('[source bug] model scope cannot be sidestepped by the request encoding
       'content-type': form.headers['content-type'].replace('multipart/form-data', 'Multipart/Form-Data'),
     };
     expect(inspectRequest('POST', '/v1/audio/transcriptions', shouted, form.body).model).toBe('whisper-1');
+  });
+
+  it('a ".." segment cannot make a path look like another endpoint', () => {
+    // Over a real socket Fastify hands `/v1/models/../chat/completions` (or `%2E%2E%2F`, decoded) to the
+    // pipeline as is; endpointOf calls it `models`, which every key may use, and undici forwards the raw
+    // path, which an upstream that normalises dot segments serves as chat/completions.
+    const body = json({ model: 'gpt-4o-mini', messages: [] });
+    for (const path of ['/v1/models/../chat/completions', '/v1/embeddings/../chat/completions']) {
+      let endpoint: string | undefined;
+      try {
+        endpoint = inspectRequest('POST', path, JSON_HEADERS, body).endpoint;
+      } catch (error) {
+        expect(error, path).toBeInstanceOf(GatewayError);
+        continue;
+      }
+      expect(endpoint, `${path} must be refused or named for the endpoint it reaches`).toBe(
+        'chat/completions',
+      );
+    }
   });
 });

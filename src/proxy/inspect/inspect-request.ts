@@ -32,6 +32,20 @@ export interface InspectedRequest {
   json: Record<string, unknown> | undefined;
 }
 
+/**
+ * Dot segments would let a path be named one endpoint here (`models/../chat/completions`) and be
+ * resolved to another upstream, so they are refused outright, encoded or not.
+ */
+function hasDotSegment(path: string): boolean {
+  const bare = path.split('?', 1)[0] ?? '';
+  return (
+    bare.split('/').some((segment) => {
+      const decoded = segment.replace(/%2e/gi, '.');
+      return decoded === '.' || decoded === '..';
+    }) || /%5c|\\/i.test(bare)
+  );
+}
+
 /** `/v1/chat/completions?x=1` → `chat/completions`; unknown paths keep their full versionless path. */
 export function endpointOf(path: string): string {
   const bare =
@@ -55,7 +69,11 @@ export function inspectRequest(
   const endpoint = endpointOf(path);
   let model: unknown = null;
   let json: Record<string, unknown> | undefined;
-  const contentType = String(headers['content-type'] ?? '');
+  if (hasDotSegment(path)) {
+    throw new GatewayError('validation_error', 'the request path must not contain "." or ".." segments');
+  }
+  // Media types are case-insensitive: `Application/JSON` must not slip past the model scope.
+  const contentType = String(headers['content-type'] ?? '').toLowerCase();
 
   if (body && body.length > 0 && contentType.includes('json')) {
     let parsed: unknown;

@@ -13,7 +13,8 @@ export function modelFromMultipart(body: Buffer, contentType: string): string | 
     if (headersEnd === -1) return null;
     const partHeaders = body.subarray(headersStart, headersEnd).toString('latin1');
     const next = body.indexOf(marker, headersEnd);
-    if (/name="model"/i.test(partHeaders) && next !== -1) {
+    // `name="model"` as the part's own name, never inside `filename="model"`.
+    if (/;\s*name="model"\s*(;|\r?$)/im.test(partHeaders) && next !== -1) {
       return body.subarray(headersEnd + 4, next - 2).toString('utf8');
     }
     at = next;

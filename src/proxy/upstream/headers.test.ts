@@ -80,6 +80,13 @@ describe('headers sent upstream', () => {
     expect(JSON.stringify(anthropic)).not.toContain('kw_client_key');
   });
 
+  it('sends no credential at all to a keyless provider', () => {
+    const keyless = upstreamRequestHeaders(CLIENT, {});
+    expect(keyless).not.toHaveProperty('authorization');
+    expect(keyless).not.toHaveProperty('x-api-key');
+    expect(JSON.stringify(keyless)).not.toContain('kw_client_key');
+  });
+
   it('leaves host, length and encoding to the gateway and asks for an uncompressed body', () => {
     expect(sent).not.toHaveProperty('host');
     expect(sent).not.toHaveProperty('content-length');
