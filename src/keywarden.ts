@@ -17,8 +17,14 @@ import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
 import { createProxyPipeline } from './proxy/pipeline.js';
-import { createProviderDirectory } from './proxy/upstream/provider-directory.js';
+import { createOpenStreams } from './proxy/upstream/open-streams.js';
+import {
+  type CredentialFailingListener,
+  createProviderDirectory,
+} from './proxy/upstream/provider-directory.js';
+import type { FailoverOptions } from './proxy/upstream/send-with-failover.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
+import { createExternalSecrets } from './secrets/external-secrets.js';
 import { createSecretRefResolver } from './secrets/secret-ref.js';
 
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -28,6 +34,12 @@ export interface KeywardenOptions {
   logger?: Logger;
   /** Where `env:` secret references are read; defaults to the process environment. */
   secretEnv?: NodeJS.ProcessEnv;
+  /** Told when an upstream refuses a provider credential; default: a warning in the log. */
+  onCredentialFailing?: CredentialFailingListener;
+  /** How long Vault and AWS Secrets Manager values are cached (default 5 minutes). */
+  secretCacheTtlMs?: number;
+  /** Retry and failover across provider credentials. */
+  failover?: FailoverOptions;
 }
 
 export interface Keywarden {
@@ -67,11 +79,26 @@ export async function createKeywarden(
     await markInitialised();
   }
 
+  const secretEnv = options.secretEnv ?? process.env;
+  const externalSecrets = createExternalSecrets(secretEnv);
   const providers = createProviderDirectory({
     store,
     envelope,
-    secretRefs: createSecretRefResolver(options.secretEnv ?? process.env, clock),
+    secretRefs: createSecretRefResolver(secretEnv, clock, {
+      read: externalSecrets.read,
+      ...(options.secretCacheTtlMs !== undefined && { ttlMs: options.secretCacheTtlMs }),
+      onError: (ref, error) =>
+        logger.warn(
+          { scheme: ref.scheme, err: error instanceof Error ? error.message : String(error) },
+          'secret store unreachable; serving the last value read',
+        ),
+    }),
     changes,
+    clock,
+    onCredentialFailing:
+      options.onCredentialFailing ??
+      ((event) => logger.warn(event, 'provider credential refused by the upstream; marked failing')),
+    onStoreError: (error) => logger.error({ err: error }, 'could not store credential health'),
   });
   await providers.reload();
 
@@ -82,10 +109,13 @@ export async function createKeywarden(
   });
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
+  const keyDirectory = createKeyDirectory({ store, changes, clock });
   const handle = createProxyPipeline({
-    keys: createKeyDirectory({ store, changes, clock }),
+    keys: keyDirectory,
     providers,
     upstream,
+    openStreams: createOpenStreams({ store, changes }),
+    ...(options.failover && { failover: options.failover }),
     usage,
     clock,
     prices: createPriceTable({
@@ -132,6 +162,7 @@ export async function createKeywarden(
     server.server.closeAllConnections();
     await closed;
     await upstream.close().catch(() => undefined);
+    externalSecrets.close();
     await usage.close();
     await store.close();
   };

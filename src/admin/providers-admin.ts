@@ -23,6 +23,9 @@ export interface CreateProviderInput {
 export interface CredentialInput {
   api_key?: string;
   secret_ref?: string;
+  /** Lower is preferred (default 0); equal priorities share traffic by weight (default 1). */
+  priority?: number;
+  weight?: number;
 }
 
 export const DEFAULT_BASE_URLS: Record<ProviderType, string | undefined> = {
@@ -55,7 +58,17 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
   /** Seals an inline secret under the credential's own id, or checks a reference. */
   const buildCredential = (providerId: string, input: CredentialInput): CredentialRecord => {
     const id = newId('cred');
-    const base = { id, providerId, status: 'active' as const, createdAt: clock.now() };
+    const base = {
+      id,
+      providerId,
+      status: 'active' as const,
+      createdAt: clock.now(),
+      priority: input.priority ?? 0,
+      weight: input.weight ?? 1,
+      health: 'ok' as const,
+      healthChangedAt: null,
+      lastError: null,
+    };
     if (input.api_key !== undefined && input.secret_ref !== undefined) {
       throw invalidField('api_key', 'give api_key or secret_ref, not both');
     }

@@ -63,13 +63,18 @@ function credential(providerId: string, over: Partial<CredentialRecord> = {}): C
     fingerprint: 'sk-...abcd',
     status: 'active',
     createdAt: T0,
+    priority: 0,
+    weight: 1,
+    health: 'ok',
+    healthChangedAt: null,
+    lastError: null,
     ...over,
   };
 }
 
 function project(over: Partial<ProjectRecord> = {}): ProjectRecord {
   const id = over.id ?? nextId('prj');
-  return { id, name: `project-${id}`, limits: {}, createdAt: T0, ...over };
+  return { id, name: `project-${id}`, limits: {}, createdAt: T0, rotationPolicy: null, ...over };
 }
 
 function key(projectId: string, over: Partial<KeyRecord> = {}): KeyRecord {
@@ -89,6 +94,13 @@ function key(projectId: string, over: Partial<KeyRecord> = {}): KeyRecord {
     createdAt: T0,
     updatedAt: T0,
     lastUsedAt: null,
+    previousSecretHash: null,
+    previousValidUntil: null,
+    rotatedAt: null,
+    rotationPolicy: null,
+    parentId: null,
+    canDelegate: false,
+    depth: 0,
     ...over,
   };
 }

@@ -47,8 +47,12 @@ export function createKeyDirectory({
 
   changes.subscribe((change) => {
     if (change.kind !== 'key') return;
+    // A rotated key is cached under its old and new hashes: drop every entry of that key.
+    for (const [hash, compiled] of known) {
+      if (compiled.record.id === change.keyId) known.delete(hash);
+    }
     known.delete(change.secretHash);
-    unknown.delete(change.secretHash);
+    unknown.clear();
   });
 
   const directory: KeyDirectory = {
