@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { createKeyDelegation } from './admin/key-delegation.js';
 import { createKeysAdmin } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
@@ -13,7 +14,9 @@ import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { authenticateKey } from './proxy/authenticate/authenticate-key.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
+import { authorizeKeyUse } from './proxy/authorize/authorize-request.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
 import { createProxyPipeline } from './proxy/pipeline.js';
@@ -132,6 +135,8 @@ export async function createKeywarden(
     }),
   });
 
+  const delegation = createKeyDelegation({ store, clock, changes });
+
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
   const server = await createHttpServer({
@@ -141,6 +146,13 @@ export async function createKeywarden(
     trustProxy: config.proxy.trustProxy,
     version: VERSION,
     isClosing: () => closing !== undefined,
+    delegation: {
+      async delegate(headers, clientIp, input) {
+        const key = await authenticateKey(headers, keyDirectory, clock.now());
+        authorizeKeyUse(key, clientIp, clock.now());
+        return delegation.delegate(key.record, input);
+      },
+    },
     proxy: {
       handle,
       dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),

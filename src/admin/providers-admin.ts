@@ -147,6 +147,25 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       return view(provider);
     },
 
+    /**
+     * Reads referenced secrets again (Vault, AWS, files) and clears failing marks, so every
+     * credential is tried again: after fixing a key upstream, or to pick up a changed secret now.
+     */
+    async refresh(actor: Actor, idOrName: string) {
+      assertGatewayAdmin(actor);
+      const provider = await find(idOrName);
+      for (const credential of await store.listCredentials(provider.id)) {
+        if (credential.health === 'ok') continue;
+        await store.setCredentialHealth(credential.id, {
+          health: 'ok',
+          healthChangedAt: clock.now(),
+          lastError: null,
+        });
+      }
+      await changes.publish({ kind: 'provider', providerId: provider.id });
+      return view(provider);
+    },
+
     async retireCredential(actor: Actor, idOrName: string, credentialId: string) {
       assertGatewayAdmin(actor);
       const provider = await find(idOrName);

@@ -27,6 +27,8 @@ export interface KeysCreateOptions extends ConnectionOptions {
   concurrency?: number;
   maxTokens?: number;
   budget?: Budget[];
+  canDelegate?: boolean;
+  maxAge?: number;
 }
 
 /** `keywarden keys create`: the one time a key's secret is shown. */
@@ -54,6 +56,12 @@ export function registerKeysCreate(keys: Command, ctx: CliContext): void {
     .option('--concurrency <n>', 'requests in flight at once', parsePositiveInt)
     .option('--max-tokens <n>', 'largest max_tokens a request may ask for', parsePositiveInt)
     .option('--budget <usd/period>', 'USD budget, repeatable: 5/day, 50/month:soft', collectBudget)
+    .option('--can-delegate', 'let this key mint narrower child keys for sub-agents (POST /v1/keys/delegate)')
+    .option(
+      '--max-age <duration>',
+      'rotation policy: flag the key as due for rotation after 90d, ...',
+      parseDuration,
+    )
     .action(async (options: KeysCreateOptions) => {
       const key = record(await ctx.connect(options).post('/keys', keyBody(options, ctx.now())));
       print(ctx, options, key, () =>
@@ -92,6 +100,9 @@ export function keyBody(options: KeysCreateOptions, now: number): Record<string,
     budgets: options.budget,
   });
   if (limits) body.limits = limits;
+  if (options.canDelegate) body.can_delegate = true;
+  if (options.maxAge !== undefined)
+    body.rotation_policy = { max_age_seconds: Math.round(options.maxAge / 1000) };
   return body;
 }
 
