@@ -247,6 +247,10 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
           if (filter.projectId !== undefined) conditions.push(eb('project_id', '=', filter.projectId));
           if (filter.model !== undefined) conditions.push(eb('model', '=', filter.model));
           if (filter.providerId !== undefined) conditions.push(eb('provider_id', '=', filter.providerId));
+          if (filter.parentKeyId !== undefined) {
+            const children = eb.selectFrom('keys').select('id').where('parent_id', '=', filter.parentKeyId);
+            conditions.push(eb('key_id', 'in', children));
+          }
           if (filter.from !== undefined) conditions.push(eb('ts', '>=', filter.from));
           if (filter.to !== undefined) conditions.push(eb('ts', '<', filter.to));
           return eb.and(conditions);
@@ -286,6 +290,8 @@ function groupExpression(groupBy: UsageGroup | null): RawBuilder<string | number
       return sql`provider_name`;
     case 'endpoint':
       return sql`endpoint`;
+    case 'parent':
+      return sql`(select parent_id from keys where keys.id = usage_events.key_id)`;
     case 'hour':
       return sql`(ts / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}`;
     case 'day':

@@ -538,6 +538,9 @@ function aggregate(
         return Math.floor(e.ts / HOUR) * HOUR;
       case 'day':
         return Math.floor(e.ts / DAY) * DAY;
+      case 'parent':
+        // The contract's events name keys that are not stored, so they have no parent.
+        return null;
     }
   };
   const rows = new Map<string | number | null, UsageRow>();
