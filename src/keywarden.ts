@@ -2,10 +2,12 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { type AutoRotation, createAutoRotation } from './admin/auto-rotation.js';
 import { createKeyDelegation } from './admin/key-delegation.js';
 import { createKeysAdmin } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
+import { createSecretSinks } from './admin/rotation-sinks.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
@@ -50,6 +52,8 @@ export interface Keywarden {
   admin: AdminServices;
   usage: UsageWriter;
   metrics: Metrics;
+  /** Rotates keys whose policy asks for it (every minute; `runOnce()` for tests and operators). */
+  autoRotation: AutoRotation;
   server: FastifyInstance;
   /** The owner token minted by this start, when it initialised the data dir; shown once. */
   firstOwnerToken: string | undefined;
@@ -84,18 +88,19 @@ export async function createKeywarden(
 
   const secretEnv = options.secretEnv ?? process.env;
   const externalSecrets = createExternalSecrets(secretEnv);
+  const secretRefs = createSecretRefResolver(secretEnv, clock, {
+    read: externalSecrets.read,
+    ...(options.secretCacheTtlMs !== undefined && { ttlMs: options.secretCacheTtlMs }),
+    onError: (ref, error) =>
+      logger.warn(
+        { scheme: ref.scheme, err: error instanceof Error ? error.message : String(error) },
+        'secret store unreachable; serving the last value read',
+      ),
+  });
   const providers = createProviderDirectory({
     store,
     envelope,
-    secretRefs: createSecretRefResolver(secretEnv, clock, {
-      read: externalSecrets.read,
-      ...(options.secretCacheTtlMs !== undefined && { ttlMs: options.secretCacheTtlMs }),
-      onError: (ref, error) =>
-        logger.warn(
-          { scheme: ref.scheme, err: error instanceof Error ? error.message : String(error) },
-          'secret store unreachable; serving the last value read',
-        ),
-    }),
+    secretRefs,
     changes,
     clock,
     onCredentialFailing:
@@ -136,6 +141,14 @@ export async function createKeywarden(
   });
 
   const delegation = createKeyDelegation({ store, clock, changes });
+  const autoRotation = createAutoRotation({
+    store,
+    clock,
+    keys: admin.keys,
+    sinks: createSecretSinks({ secretRefs, vault: externalSecrets.vault }),
+    logger,
+  });
+  autoRotation.start(60_000);
 
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
@@ -164,6 +177,7 @@ export async function createKeywarden(
   const close = async () => {
     // Stop accepting; requests that arrive on open keep-alive connections now get 503.
     const closed = server.close();
+    await autoRotation.stop();
     const deadline = Date.now() + config.shutdownGraceMs;
     while (inFlight.size > 0 && Date.now() < deadline) {
       const grace = new Promise<void>((resolve) => setTimeout(resolve, deadline - Date.now()).unref());
@@ -184,6 +198,7 @@ export async function createKeywarden(
     admin,
     usage,
     metrics,
+    autoRotation,
     server,
     firstOwnerToken,
     close: () => {

@@ -211,10 +211,19 @@ export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDe
     rotateKey,
   };
 
-  async function rotateKey(key: KeyRecord, graceSeconds = DEFAULT_GRACE_SECONDS) {
+  /**
+   * `deliver`, when given, receives the new secret before it is stored: if it throws, nothing
+   * changes and the current secret stays in force (a secret nobody received is never activated).
+   */
+  async function rotateKey(
+    key: KeyRecord,
+    graceSeconds = DEFAULT_GRACE_SECONDS,
+    deliver?: (secret: string, at: number, previousValidUntil: number) => Promise<void>,
+  ) {
     if (key.status === 'revoked') throw new GatewayError('conflict', 'a revoked key cannot be rotated');
     const secret = issueSecret('key');
     const now = clock.now();
+    await deliver?.(secret.secret, now, now + graceSeconds * 1000);
     const updated = await store.updateKey(key.id, {
       secretHash: secret.hash,
       displayPrefix: secret.displayPrefix,
