@@ -7,12 +7,15 @@ import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
+import { createMemoryCounters } from './counters/memory/memory-counters.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { createAdmission } from './proxy/admit/admit-request.js';
+import { createProjectDirectory } from './proxy/admit/project-directory.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
@@ -82,24 +85,37 @@ export async function createKeywarden(
   });
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
+  const prices = createPriceTable({
+    ...config.pricing,
+    onUnpriced: (providerType, model) => {
+      metrics.unpricedRequests.inc({ provider_type: providerType, model });
+      if (unpriced.has(`${providerType}/${model}`)) return;
+      unpriced.add(`${providerType}/${model}`);
+      logger.warn(
+        { provider_type: providerType, model },
+        'no price for model; its usage is recorded with cost null',
+      );
+    },
+  });
+  const counters = createMemoryCounters();
+  const admit = createAdmission({
+    counters,
+    projects: createProjectDirectory({ store, changes }),
+    store,
+    prices,
+    timeZone: config.limits.timeZone,
+    defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
+    onBudgetThreshold: (event) => logger.warn({ budget: event }, 'budget threshold crossed'),
+  });
   const handle = createProxyPipeline({
     keys: createKeyDirectory({ store, changes, clock }),
     providers,
+    admit,
     upstream,
     usage,
     clock,
-    prices: createPriceTable({
-      ...config.pricing,
-      onUnpriced: (providerType, model) => {
-        metrics.unpricedRequests.inc({ provider_type: providerType, model });
-        if (unpriced.has(`${providerType}/${model}`)) return;
-        unpriced.add(`${providerType}/${model}`);
-        logger.warn(
-          { provider_type: providerType, model },
-          'no price for model; its usage is recorded with cost null',
-        );
-      },
-    }),
+    logger,
+    prices,
   });
 
   const inFlight = new Set<Promise<void>>();
@@ -133,6 +149,7 @@ export async function createKeywarden(
     await closed;
     await upstream.close().catch(() => undefined);
     await usage.close();
+    await counters.close();
     await store.close();
   };
 
