@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
-import { createKeysAdmin } from './admin/keys-admin.js';
+import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
@@ -14,6 +14,7 @@ import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { limitUsage } from './limits/limit-usage.js';
 import { createAdmission } from './proxy/admit/admit-request.js';
 import { createProjectDirectory } from './proxy/admit/project-directory.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
@@ -55,11 +56,14 @@ export async function createKeywarden(
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
   const changes = createLocalChangeBus();
 
-  const projects = createProjectsAdmin({ store, clock, changes });
+  const counters = createMemoryCounters();
+  const limitUsageOf: LimitUsageOf = (subject) =>
+    limitUsage({ counters, store, timeZone: config.limits.timeZone }, subject, clock.now());
+  const projects = createProjectsAdmin({ store, clock, changes, limitUsage: limitUsageOf });
   const admin: AdminServices = {
     providers: createProvidersAdmin({ store, clock, envelope, changes, config }),
     projects,
-    keys: createKeysAdmin({ store, clock, changes, projects }),
+    keys: createKeysAdmin({ store, clock, changes, projects, limitUsage: limitUsageOf }),
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock }),
   };
@@ -97,7 +101,6 @@ export async function createKeywarden(
       );
     },
   });
-  const counters = createMemoryCounters();
   const admit = createAdmission({
     counters,
     projects: createProjectDirectory({ store, changes }),

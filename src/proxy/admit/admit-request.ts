@@ -2,12 +2,13 @@ import type { CounterState, Counters, Reservation } from '../../counters/counter
 import { GatewayError } from '../../domain/errors.js';
 import type { ProviderType } from '../../domain/records.js';
 import { NANO_PER_USD } from '../../domain/usage.js';
+import { type ClaimInfo, claimsFor, hasTokenLimits } from '../../limits/limit-claims.js';
+import { seedBudgets } from '../../limits/seed-budgets.js';
 import type { Store } from '../../store/store.js';
 import type { CompiledKey } from '../authenticate/key-directory.js';
 import type { InspectedRequest } from '../inspect/inspect-request.js';
 import type { PriceTable } from '../meter/price-table.js';
 import { estimateInputTokens } from './estimate-input-tokens.js';
-import { type ClaimInfo, claimsFor, hasTokenLimits } from './limit-claims.js';
 import { boundOutput } from './output-bound.js';
 import type { ProjectDirectory } from './project-directory.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
@@ -65,15 +66,6 @@ const NOTHING: Admission = {
  */
 export function createAdmission(deps: AdmissionDeps) {
   const alerted = new Map<string, number>();
-
-  const seed = async (infos: readonly ClaimInfo[], unseeded: readonly string[], now: number) => {
-    for (const info of infos) {
-      if (info.claim.kind !== 'budget' || !unseeded.includes(info.claim.counter) || !info.window) continue;
-      const filter = info.scope === 'key' ? { keyId: info.subjectId } : { projectId: info.subjectId };
-      const [totals] = await deps.store.queryUsage({ ...filter, from: info.window.start, to: now + 1 }, null);
-      await deps.counters.seedBudget(info.claim.counter, totals?.costNanoUsd ?? 0, info.window.end);
-    }
-  };
 
   const checkThresholds = (infos: readonly ClaimInfo[], states: readonly CounterState[]) => {
     for (const state of states) {
@@ -163,7 +155,7 @@ export function createAdmission(deps: AdmissionDeps) {
     const claims = infos.map((i) => i.claim);
     let outcome = await deps.counters.reserve(claims, now);
     if (!outcome.ok && 'unseeded' in outcome) {
-      await seed(infos, outcome.unseeded, now);
+      await seedBudgets(deps, infos, outcome.unseeded, now);
       outcome = await deps.counters.reserve(claims, now);
     }
     if (!outcome.ok) {

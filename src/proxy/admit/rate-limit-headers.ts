@@ -1,5 +1,5 @@
 import type { CounterState } from '../../counters/counters.js';
-import type { ClaimInfo } from './limit-claims.js';
+import type { ClaimInfo } from '../../limits/limit-claims.js';
 
 /** Go-style durations as OpenAI writes them in `x-ratelimit-reset-*`: `20ms`, `1.5s`, `6m0s`. */
 export function formatDuration(ms: number): string {

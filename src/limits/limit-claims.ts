@@ -1,7 +1,7 @@
-import type { BudgetClaim, LimitClaim } from '../../counters/counters.js';
-import { type PeriodWindow, periodWindow } from '../../domain/periods.js';
-import type { Budget, Limits } from '../../domain/records.js';
-import { NANO_PER_USD } from '../../domain/usage.js';
+import type { BudgetClaim, LimitClaim } from '../counters/counters.js';
+import { type PeriodWindow, periodWindow } from '../domain/periods.js';
+import type { Budget, Limits } from '../domain/records.js';
+import { NANO_PER_USD } from '../domain/usage.js';
 
 /** Whose limit a claim enforces, for messages, headers and the admin API's consumption view. */
 export interface ClaimInfo {
@@ -26,8 +26,10 @@ const MINUTE_MS = 60_000;
 
 /**
  * The counters one request takes for one subject (its key or its project). Counter names carry the
- * project as a hash tag, so every counter of one request lives in the same Redis Cluster slot, and
- * a budget's counter names its period start, so a new period is simply a fresh counter.
+ * project as a hash tag, so every counter of one request lives in the same Redis Cluster slot; a
+ * budget's counter names its period start, so a new period is simply a fresh counter; a rate's
+ * counter names its limit, so a changed rate applies from the next request (spend, by contrast,
+ * is kept when a budget's amount changes).
  */
 export function claimsFor(
   subject: ClaimSubject,
@@ -43,7 +45,7 @@ export function claimsFor(
       limit: 'rpm',
       claim: {
         kind: 'rate',
-        counter: `${base}:rpm`,
+        counter: `${base}:rpm:${limits.rpm}`,
         unit: 'requests',
         limit: limits.rpm,
         windowMs: MINUTE_MS,
@@ -57,7 +59,7 @@ export function claimsFor(
       limit: 'tpm',
       claim: {
         kind: 'rate',
-        counter: `${base}:tpm`,
+        counter: `${base}:tpm:${limits.tpm}`,
         unit: 'tokens',
         limit: limits.tpm,
         windowMs: MINUTE_MS,
