@@ -14,12 +14,18 @@ describe('rate, concurrency and output limits', () => {
 
   afterAll(() => env.close());
 
-  const chat = (client: OpenAI, extra: Record<string, unknown> = {}) =>
+  interface Outcome {
+    status: number;
+    headers: Headers | undefined;
+    error?: InstanceType<typeof OpenAI.APIError>;
+  }
+
+  const chat = (client: OpenAI, extra: Record<string, unknown> = {}): Promise<Outcome> =>
     client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: hello, ...extra })
       .withResponse()
       .then(
-        ({ response }) => ({ status: 200, headers: response.headers }),
+        ({ response }): Outcome => ({ status: 200, headers: response.headers }),
         (error: unknown) => {
           if (error instanceof OpenAI.APIError)
             return { status: error.status ?? 0, headers: error.headers, error };
