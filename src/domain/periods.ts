@@ -14,6 +14,18 @@ const HOUR_MS = 3_600_000;
  * Monday) and months begin at local midnight there, so "$5 per day" means the operator's day.
  */
 export function periodWindow(period: BudgetPeriod, at: number, timeZone: string): PeriodWindow {
+  // Every request asks for the period it falls in; time-zone arithmetic is costly, a lookup is not.
+  const cacheKey = `${period}|${timeZone}`;
+  const cached = lastWindows.get(cacheKey);
+  if (cached && cached.start <= at && at < cached.end) return cached;
+  const window = computeWindow(period, at, timeZone);
+  lastWindows.set(cacheKey, window);
+  return window;
+}
+
+const lastWindows = new Map<string, PeriodWindow>();
+
+function computeWindow(period: BudgetPeriod, at: number, timeZone: string): PeriodWindow {
   if (period === 'total') return { start: 0, end: Number.POSITIVE_INFINITY };
   if (period === 'hour') {
     // Zone offsets are whole quarter-hours, so local hours start on UTC quarter-hours: find the one.
