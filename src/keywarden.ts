@@ -3,19 +3,24 @@ import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
 import { type AutoRotation, createAutoRotation } from './admin/auto-rotation.js';
+import { createBudgetCarving } from './admin/delegation-budgets.js';
 import { createKeyDelegation } from './admin/key-delegation.js';
-import { createKeysAdmin } from './admin/keys-admin.js';
+import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createSecretSinks } from './admin/rotation-sinks.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
+import { createMemoryCounters } from './counters/memory/memory-counters.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { limitUsage } from './limits/limit-usage.js';
+import { createAdmission } from './proxy/admit/admit-request.js';
+import { createProjectDirectory } from './proxy/admit/project-directory.js';
 import { authenticateKey } from './proxy/authenticate/authenticate-key.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
 import { authorizeKeyUse } from './proxy/authorize/authorize-request.js';
@@ -71,11 +76,14 @@ export async function createKeywarden(
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
   const changes = createLocalChangeBus();
 
-  const projects = createProjectsAdmin({ store, clock, changes });
+  const counters = createMemoryCounters();
+  const limitUsageOf: LimitUsageOf = (subject) =>
+    limitUsage({ counters, store, timeZone: config.limits.timeZone }, subject, clock.now());
+  const projects = createProjectsAdmin({ store, clock, changes, limitUsage: limitUsageOf });
   const admin: AdminServices = {
     providers: createProvidersAdmin({ store, clock, envelope, changes, config }),
     projects,
-    keys: createKeysAdmin({ store, clock, changes, projects }),
+    keys: createKeysAdmin({ store, clock, changes, projects, limitUsage: limitUsageOf }),
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock }),
   };
@@ -118,29 +126,47 @@ export async function createKeywarden(
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
   const keyDirectory = createKeyDirectory({ store, changes, clock });
+  const prices = createPriceTable({
+    ...config.pricing,
+    onUnpriced: (providerType, model) => {
+      metrics.unpricedRequests.inc({ provider_type: providerType, model });
+      if (unpriced.has(`${providerType}/${model}`)) return;
+      unpriced.add(`${providerType}/${model}`);
+      logger.warn(
+        { provider_type: providerType, model },
+        'no price for model; its usage is recorded with cost null',
+      );
+    },
+  });
+  const admit = createAdmission({
+    counters,
+    projects: createProjectDirectory({ store, changes }),
+    store,
+    prices,
+    timeZone: config.limits.timeZone,
+    defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
+    onBudgetThreshold: (event) => logger.warn({ budget: event }, 'budget threshold crossed'),
+    ancestors: (key) => keyDirectory.ancestors(key),
+  });
   const handle = createProxyPipeline({
     keys: keyDirectory,
     providers,
+    admit,
     upstream,
     openStreams: createOpenStreams({ store, changes }),
     ...(options.failover && { failover: options.failover }),
     usage,
     clock,
-    prices: createPriceTable({
-      ...config.pricing,
-      onUnpriced: (providerType, model) => {
-        metrics.unpricedRequests.inc({ provider_type: providerType, model });
-        if (unpriced.has(`${providerType}/${model}`)) return;
-        unpriced.add(`${providerType}/${model}`);
-        logger.warn(
-          { provider_type: providerType, model },
-          'no price for model; its usage is recorded with cost null',
-        );
-      },
-    }),
+    logger,
+    prices,
   });
 
-  const delegation = createKeyDelegation({ store, clock, changes });
+  const delegation = createKeyDelegation({
+    store,
+    clock,
+    changes,
+    carveLimits: createBudgetCarving({ store, limitUsage: limitUsageOf }),
+  });
   const autoRotation = createAutoRotation({
     store,
     clock,
@@ -190,6 +216,7 @@ export async function createKeywarden(
     await upstream.close().catch(() => undefined);
     externalSecrets.close();
     await usage.close();
+    await counters.close();
     await store.close();
   };
 

@@ -6,6 +6,7 @@ import { newId } from '../lib/ids.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, assertGatewayAdmin, canSeeProject } from './actor.js';
 import { checkLimits, checkName } from './field-rules.js';
+import type { LimitUsageOf } from './keys-admin.js';
 import { checkRotationPolicy } from './rotation-policy.js';
 import { projectView } from './views.js';
 
@@ -13,9 +14,10 @@ export interface ProjectsAdminDeps {
   store: Store;
   clock: Clock;
   changes: ChangeBus;
+  limitUsage: LimitUsageOf;
 }
 
-export function createProjectsAdmin({ store, clock, changes }: ProjectsAdminDeps) {
+export function createProjectsAdmin({ store, clock, changes, limitUsage }: ProjectsAdminDeps) {
   /** A project the actor may see; others answer 404 exactly like missing ones. */
   const visible = async (actor: Actor, idOrName: string): Promise<ProjectRecord> => {
     const project = await store.findProject(idOrName);
@@ -54,7 +56,14 @@ export function createProjectsAdmin({ store, clock, changes }: ProjectsAdminDeps
     },
 
     async get(actor: Actor, idOrName: string) {
-      return projectView(await visible(actor, idOrName));
+      const project = await visible(actor, idOrName);
+      const usage = await limitUsage({
+        scope: 'project',
+        id: project.id,
+        projectId: project.id,
+        limits: project.limits,
+      });
+      return { ...projectView(project), limits_usage: usage };
     },
 
     async update(

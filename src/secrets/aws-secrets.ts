@@ -1,5 +1,8 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { pickField } from './vault-client.js';
+
+/** The SDK is loaded on first use: a gateway without `aws-sm:` references never pays for it. */
+const loadSdk = () => import('@aws-sdk/client-secrets-manager');
 
 export interface AwsSecretsOptions {
   /** Region when the reference names none and its id is not an ARN. */
@@ -15,9 +18,10 @@ export interface AwsSecretsOptions {
  */
 export function createAwsSecretsReader(options: AwsSecretsOptions) {
   const clients = new Map<string, SecretsManagerClient>();
-  const clientFor = (region: string) => {
+  const clientFor = async (region: string) => {
     let client = clients.get(region);
     if (!client) {
+      const { SecretsManagerClient } = await loadSdk();
       client = new SecretsManagerClient({
         region,
         ...(options.endpoint && { endpoint: options.endpoint }),
@@ -31,7 +35,8 @@ export function createAwsSecretsReader(options: AwsSecretsOptions) {
   return {
     async read(secretId: string, field: string | undefined, region: string | undefined) {
       const arnRegion = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(secretId)?.[1];
-      const client = clientFor(region ?? arnRegion ?? options.defaultRegion);
+      const client = await clientFor(region ?? arnRegion ?? options.defaultRegion);
+      const { GetSecretValueCommand } = await loadSdk();
       let answer: { SecretString?: string | undefined };
       try {
         answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

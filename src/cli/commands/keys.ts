@@ -5,6 +5,7 @@ import { formatCell, formatTable, listData, record } from '../output.js';
 import { parseDuration } from '../parse.js';
 import { describeKey, rotationDue } from './key-view.js';
 import { registerKeysCreate } from './keys-create.js';
+import { addLimitOptions, type LimitOptions, patchLimits } from './limit-options.js';
 import { operatorCommand, print } from './operator.js';
 
 const LIFECYCLE = [
@@ -13,7 +14,7 @@ const LIFECYCLE = [
   ['resume', 'let a suspended key work again'],
 ] as const;
 
-/** `keywarden keys create|list|show|rotate|revoke|suspend|resume`. */
+/** `keywarden keys create|list|show|update|rotate|revoke|suspend|resume`. */
 export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program
     .command('keys')
@@ -34,6 +35,15 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       print(ctx, options, key, () => describeKey(record(key)));
     },
   );
+
+  addLimitOptions(
+    operatorCommand(keys, 'update <id>', "change a key's limits; the next request uses them"),
+  ).action(async (id: string, options: ConnectionOptions & LimitOptions) => {
+    const client = ctx.connect(options);
+    await patchLimits(client, `/keys${segment(id)}`, options);
+    const key = await client.get(`/keys${segment(id)}`);
+    print(ctx, options, key, () => `key updated\n${describeKey(record(key))}`);
+  });
 
   operatorCommand(keys, 'rotate <id>', 'give a key a new secret; the old one works for a grace period')
     .option(
