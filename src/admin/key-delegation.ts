@@ -2,6 +2,7 @@ import { MAX_DELEGATION_DEPTH, narrowScopes } from '../domain/delegation.js';
 import { GatewayError, invalidField } from '../domain/errors.js';
 import { issueSecret } from '../domain/key-format.js';
 import { effectiveKeyStatus, type KeyRecord, type Limits, type Scopes } from '../domain/records.js';
+import { freshKeyState } from '../domain/rotation.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -93,18 +94,12 @@ export function createKeyDelegation(deps: {
         projectId: parent.projectId,
         secretHash: secret.hash,
         displayPrefix: secret.displayPrefix,
-        status: 'active',
         defaultProvider: parent.defaultProvider,
         scopes: narrowed.scopes,
         ipAllow: parent.ipAllow,
         limits,
         expiresAt,
-        createdAt: now,
-        updatedAt: now,
-        lastUsedAt: null,
-        previousSecretHash: null,
-        previousValidUntil: null,
-        rotatedAt: null,
+        ...freshKeyState(now),
         rotationPolicy: null,
         parentId: parent.id,
         canDelegate: input.can_delegate === true,

@@ -8,7 +8,7 @@ import {
   type RotationPolicy,
   type Scopes,
 } from '../domain/records.js';
-import { DEFAULT_GRACE_SECONDS } from '../domain/rotation.js';
+import { DEFAULT_GRACE_SECONDS, freshKeyState } from '../domain/rotation.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -127,18 +127,12 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
         projectId: project.id,
         secretHash: secret.hash,
         displayPrefix: secret.displayPrefix,
-        status: 'active',
         defaultProvider: input.default_provider ?? null,
         scopes: input.scopes ?? {},
         ipAllow: input.ip_allow ?? null,
         limits: input.limits ?? {},
         expiresAt,
-        createdAt: now,
-        updatedAt: now,
-        lastUsedAt: null,
-        previousSecretHash: null,
-        previousValidUntil: null,
-        rotatedAt: null,
+        ...freshKeyState(now),
         rotationPolicy: input.rotation_policy ?? null,
         parentId: null,
         canDelegate: input.can_delegate === true,

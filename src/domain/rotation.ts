@@ -1,5 +1,18 @@
 import type { KeyRecord, ProjectRecord, RotationPolicy } from './records.js';
 
+/** A new key's timestamps and rotation state: never used, never rotated. */
+export function freshKeyState(now: number) {
+  return {
+    status: 'active' as const,
+    createdAt: now,
+    updatedAt: now,
+    lastUsedAt: null,
+    previousSecretHash: null,
+    previousValidUntil: null,
+    rotatedAt: null,
+  };
+}
+
 /** The default grace period of a rotated secret: the old one keeps working for a day. */
 export const DEFAULT_GRACE_SECONDS = 86_400;
 
