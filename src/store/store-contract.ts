@@ -177,6 +177,23 @@ function describeProviders(get: () => Store) {
       expect(await store.listCredentials(p.id)).toEqual([c]);
     });
 
+    it("keeps a credential's priority, weight and health", async () => {
+      const store = get();
+      const p = provider();
+      const c = credential(p.id, { priority: 2, weight: 5 });
+      await store.insertProvider(p, c);
+      expect(
+        await store.setCredentialHealth(c.id, {
+          health: 'failing',
+          healthChangedAt: T0 + 9,
+          lastError: 'upstream answered 401',
+        }),
+      ).toBe(true);
+      expect(await store.listCredentials(p.id)).toEqual([
+        { ...c, health: 'failing', healthChangedAt: T0 + 9, lastError: 'upstream answered 401' },
+      ]);
+    });
+
     it('stores a keyless provider with no credentials', async () => {
       const store = get();
       const p = provider({ name: 'ollama', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434' });
@@ -356,6 +373,38 @@ function describeKeys(get: () => Store) {
       expect(await store.findKeyByHash(k.secretHash)).toEqual(k);
       expect(await store.findKeyByName(web.id, 'checkout-bot')).toEqual(k);
       expect(await store.getKey(bare.id)).toEqual(bare);
+    });
+
+    it('finds a rotated key by its previous secret too, and its current secret first', async () => {
+      const store = get();
+      const k = key(web.id, { secretHash: 'hash-old' });
+      await store.insertKey(k);
+      const rotated = await store.updateKey(k.id, {
+        secretHash: 'hash-new',
+        displayPrefix: 'kw_New',
+        previousSecretHash: 'hash-old',
+        previousValidUntil: T0 + DAY,
+        rotatedAt: T0 + 5,
+        rotationPolicy: { max_age_seconds: 3600 },
+      });
+      expect(rotated).toMatchObject({
+        secretHash: 'hash-new',
+        previousSecretHash: 'hash-old',
+        rotatedAt: T0 + 5,
+      });
+      expect((await store.findKeyByHash('hash-old'))?.id).toBe(k.id);
+      expect(await store.findKeyByHash('hash-new')).toEqual(rotated);
+      expect((await store.getKey(k.id))?.rotationPolicy).toEqual({ max_age_seconds: 3600 });
+    });
+
+    it('lists the keys a key delegated', async () => {
+      const store = get();
+      const parent = key(web.id, { canDelegate: true });
+      const child = key(web.id, { parentId: parent.id, depth: 1, canDelegate: true });
+      const grandchild = key(web.id, { parentId: child.id, depth: 2 });
+      for (const k of [parent, child, grandchild]) await store.insertKey(k);
+      expect(await store.listKeys({ parentId: parent.id })).toEqual([child]);
+      expect(await store.listKeys({ parentId: child.id })).toEqual([grandchild]);
     });
 
     it('finds nothing for an unknown id, hash or name', async () => {
