@@ -16,7 +16,6 @@
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 
 const peersDir =
@@ -106,7 +105,7 @@ const server = http.createServer((req, res) => {
   const headers = {};
   for (const name in h) if (!DROP_REQ.has(name)) headers[name] = h[name];
   if (anthropicStyle) headers['x-api-key'] = upstreamKey;
-  else headers.authorization = 'Bearer ' + upstreamKey;
+  else headers.authorization = `Bearer ${upstreamKey}`;
 
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   pool.stream(
@@ -123,7 +122,7 @@ const server = http.createServer((req, res) => {
         reject(
           res,
           502,
-          JSON.stringify({ error: { message: 'upstream error: ' + err.message, type: 'bad_gateway' } }),
+          JSON.stringify({ error: { message: `upstream error: ${err.message}`, type: 'bad_gateway' } }),
         );
       else res.destroy(err);
     },

@@ -65,9 +65,12 @@ for (const run of runs) {
     }
     if (r.kind !== 'measure') continue;
     const w = r.wrk;
-    const m = (cells[r.mode] ||= {});
-    const cc = (m[r.conc] ||= {});
-    const arr = (cc[r.target] ||= []);
+    cells[r.mode] ??= {};
+    const m = cells[r.mode];
+    m[r.conc] ??= {};
+    const cc = m[r.conc];
+    cc[r.target] ??= [];
+    const arr = cc[r.target];
     if (!w) {
       anomalies.push(`${run.meta.run} ${r.target}/${r.mode}/c${r.conc}: wrk produced no result`);
       continue;
@@ -162,11 +165,11 @@ for (const mode of modes) {
     const base = med('baseline', 'rps');
     for (const t of order) {
       const a = cc[t];
-      if (!a || !a.length) continue;
+      if (!a?.length) continue;
       const rpsv = a.map((x) => x.rps).filter(Number.isFinite);
       const spread =
         rpsv.length > 1
-          ? ((100 * (Math.max(...rpsv) - Math.min(...rpsv))) / median(rpsv)).toFixed(1) + '%'
+          ? `${((100 * (Math.max(...rpsv) - Math.min(...rpsv))) / median(rpsv)).toFixed(1)}%`
           : '-';
       const rps = med(t, 'rps');
       const bad = a.reduce((n, x) => n + x.bad, 0);
@@ -209,7 +212,7 @@ if (ttftRows.length) {
         )} | ${fmt(
           med(t, (x) => x.total_us.p50),
           2,
-        )} | ${t === 'direct' ? '-' : Number.isFinite(ft - d) ? (ft - d >= 0 ? '+' : '') + (ft - d).toFixed(2) + ' ms' : '-'} | ${bad} |`,
+        )} | ${t === 'direct' ? '-' : Number.isFinite(ft - d) ? `${(ft - d >= 0 ? '+' : '') + (ft - d).toFixed(2)} ms` : '-'} | ${bad} |`,
       );
       if (bad) anomalies.push(`ttft ${t}/${mode}: ${bad} bad streams`);
     }
@@ -223,7 +226,7 @@ p();
 p('| process | idle after start | peak under load (any mode/conc) | idle after the run |');
 p('|---|---:|---:|---:|');
 for (const t of [...order.filter((t) => t !== 'direct'), 'upstream']) {
-  const idle = median(runs.map((r) => (r.meta.idle_rss_kb || {})[t] / 1024));
+  const idle = median(runs.map((r) => r.meta.idle_rss_kb?.[t] / 1024));
   const peak = median(
     runs.map((r) =>
       Math.max(

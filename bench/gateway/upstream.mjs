@@ -39,7 +39,7 @@ const WORDS = (
   'the reply back to the client as soon as every chunk arrives from the model so that ' +
   'the user sees the first token quickly and the total stays accurate for billing.'
 ).split(' ');
-const tokenText = (i) => (i === 0 ? WORDS[0] : ' ' + WORDS[i % WORDS.length]);
+const tokenText = (i) => (i === 0 ? WORDS[0] : ` ${WORDS[i % WORDS.length]}`);
 const TOKENS_JSON = [];
 for (let i = 0; i < 4096; i++) TOKENS_JSON.push(JSON.stringify(tokenText(i)).slice(1, -1));
 const contentOf = (n) => {
@@ -202,7 +202,7 @@ function chatCompletions(req, res, body) {
     );
   }
   stats.chat_stream++;
-  const includeUsage = !!(body.stream_options && body.stream_options.include_usage);
+  const includeUsage = !!body.stream_options?.include_usage;
   const u = includeUsage ? ',"usage":null' : '';
   const pre = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"service_tier":"default","system_fingerprint":"fp_44709d6fcb","choices":[`;
   const frames = [];
@@ -248,7 +248,7 @@ function messages(req, res, body) {
       },
       {
         'content-type': 'application/json',
-        'request-id': 'req_' + id,
+        'request-id': `req_${id}`,
         'anthropic-organization-id': 'org-bench',
       },
     );
@@ -305,12 +305,12 @@ function messages(req, res, body) {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
-    'request-id': 'req_' + id,
+    'request-id': `req_${id}`,
   });
   writeFrames(res, frames);
 }
 
-function embeddings(req, res, body) {
+function embeddings(_req, res, body) {
   stats.embeddings++;
   const model = typeof body.model === 'string' ? body.model : 'text-embedding-3-small';
   const inputs = Array.isArray(body.input) ? body.input : [body.input];
@@ -319,7 +319,7 @@ function embeddings(req, res, body) {
   const pt = promptTokens(body);
   let data = '';
   for (let i = 0; i < inputs.length; i++)
-    data += (i ? ',' : '') + `{"object":"embedding","index":${i},"embedding":${vec}}`;
+    data += `${i ? ',' : ''}{"object":"embedding","index":${i},"embedding":${vec}}`;
   const s = `{"object":"list","data":[${data}],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${pt},"total_tokens":${pt}}}`;
   res.writeHead(200, { ...COMMON_JSON_HEADERS(rid('req_'), model), 'content-length': Buffer.byteLength(s) });
   res.end(s);
@@ -335,7 +335,7 @@ const MODELS = JSON.stringify({
 function authorized(req) {
   if (!API_KEY) return true;
   const a = req.headers.authorization;
-  if (a && a === 'Bearer ' + API_KEY) return true;
+  if (a && a === `Bearer ${API_KEY}`) return true;
   return req.headers['x-api-key'] === API_KEY;
 }
 
