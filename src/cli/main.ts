@@ -4,6 +4,7 @@ import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerProjects } from './commands/projects.js';
 import { registerProviders } from './commands/providers.js';
+import { registerScan } from './commands/scan.js';
 import { registerServe } from './commands/serve.js';
 import { registerUsage } from './commands/usage.js';
 import { type CliContext, type CliIo, createContext } from './context.js';
@@ -54,6 +55,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerProjects(program, ctx);
   registerKeys(program, ctx);
   registerUsage(program, ctx);
+  registerScan(program, ctx);
   return program;
 }
 
