@@ -1,8 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { createGithubLeakReports, parseGithubPublicKeys } from './admin/github-leak-reports.js';
 import { createKeysAdmin } from './admin/keys-admin.js';
+import { createLeaksAdmin, type LeakEvent } from './admin/leaks-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
@@ -28,6 +31,8 @@ export interface KeywardenOptions {
   logger?: Logger;
   /** Where `env:` secret references are read; defaults to the process environment. */
   secretEnv?: NodeJS.ProcessEnv;
+  /** Told about every known key or admin token reported leaked (default: a log warning). */
+  onLeak?: (event: LeakEvent) => void | Promise<void>;
 }
 
 export interface Keywarden {
@@ -59,7 +64,15 @@ export async function createKeywarden(
     keys: createKeysAdmin({ store, clock, changes, projects }),
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock }),
+    leaks: createLeaksAdmin({ store, clock, changes, logger, onLeak: options.onLeak }),
   };
+  const { githubPublicKeysFile } = config.leakReports;
+  const githubLeakReports = createGithubLeakReports({
+    leaks: admin.leaks,
+    publicKeys: githubPublicKeysFile
+      ? async () => parseGithubPublicKeys(JSON.parse(await readFile(githubPublicKeysFile, 'utf8')))
+      : undefined,
+  });
 
   let firstOwnerToken: string | undefined;
   if (markInitialised) {
@@ -111,6 +124,7 @@ export async function createKeywarden(
     trustProxy: config.proxy.trustProxy,
     version: VERSION,
     isClosing: () => closing !== undefined,
+    githubLeakReports,
     proxy: {
       handle,
       dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),

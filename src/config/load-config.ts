@@ -30,6 +30,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const proxy = section(file, 'proxy');
   const usage = section(file, 'usage');
   const pricing = section(file, 'pricing');
+  const leakReports = section(file, 'leak_reports');
 
   const config: Config = {
     dataDir,
@@ -68,6 +69,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         pricing.fallback === undefined ? undefined : priceOverride('pricing.fallback', pricing.fallback),
     },
     shutdownGraceMs: positiveInt('shutdown_grace_ms', file.shutdown_grace_ms ?? DEFAULTS.shutdownGraceMs),
+    leakReports: {
+      githubPublicKeysFile: optionalStr(
+        'leak_reports.github_public_keys_file',
+        env.KEYWARDEN_GITHUB_PUBLIC_KEYS_FILE || leakReports.github_public_keys_file,
+      ),
+    },
   };
   return deepFreeze(config);
 }

@@ -37,7 +37,7 @@ export function formatText(report: ScanReport, color: boolean): string {
     }
     lines.push('');
   }
-  const what = report.mode === 'git' ? 'blobs' : 'files';
+  const what = `${report.mode === 'git' ? 'blob' : 'file'}${report.sources === 1 ? '' : 's'}`;
   const summary =
     report.findings.length === 0
       ? `no secrets found in ${report.sources} ${what} (${formatBytes(report.bytes)})`

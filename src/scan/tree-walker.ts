@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import ignore, { type Ignore } from 'ignore';
 
@@ -22,6 +22,8 @@ export interface TreeFile {
  */
 export async function listTreeFiles(root: string): Promise<TreeFile[]> {
   const realRoot = await realpath(root);
+  const top = await stat(realRoot);
+  if (top.isFile()) return [{ path: basename(realRoot), absolute: realRoot, size: top.size }];
   const paths = (await gitListFiles(realRoot)) ?? (await walk(realRoot));
   const seen = new Set<string>();
   const files: TreeFile[] = [];
