@@ -21,40 +21,82 @@ export interface Matcher {
 const WORD_CHAR = /[A-Za-z0-9]/;
 
 /**
- * One pass per chunk: a single regular expression finds every rule's anchor (a literal prefix or
- * keyword) at once, and only at those few places is a rule's own sticky pattern tried. Text
- * without anchors costs one regex scan, however many rules there are.
+ * One pass per chunk: a single regular expression finds every rule's anchor (a literal prefix)
+ * at once, and only at those few places is a rule's own sticky pattern tried. Keyword anchors
+ * (variable names, any case) get a second, case-insensitive pass: folding them into the first
+ * regex as `[mM][iI]...` classes would make it stop at almost every letter.
  */
 export function createMatcher(rules: readonly Rule[]): Matcher {
-  const candidates = candidatesByAnchor(rules);
-  const alternatives = [...candidates.keys()]
-    .sort((a, b) => b.length - a.length)
-    .map((anchor) => (isInsensitive(anchor, rules) ? caseless(anchor) : escapeRegex(anchor)));
-  const anchorRegex = new RegExp(alternatives.join('|'), 'g');
+  const prefixRules = rules.filter((rule) => !rule.caseInsensitiveAnchor);
+  const keywordRules = rules.filter((rule) => rule.caseInsensitiveAnchor);
+  const passes = [anchorPass(prefixRules, ''), anchorPass(keywordRules, 'i')].filter(
+    (pass) => pass !== undefined,
+  );
 
   return {
     maxMatchLength: 1024,
     scan(text, onMatch, from = 0, until = text.length, base = 0) {
-      anchorRegex.lastIndex = from;
-      for (let hit = anchorRegex.exec(text); hit !== null; hit = anchorRegex.exec(text)) {
-        const at = hit.index;
-        if (at >= until) break;
-        const rulesHere = candidates.get(hit[0]) ?? candidates.get(hit[0].toLowerCase()) ?? [];
-        const afterWord = at > 0 && WORD_CHAR.test(text[at - 1] ?? '');
-        let matchedEnd = -1;
+      const found: RawMatch[] = [];
+      for (const pass of passes) pass(text, from, until, found);
+      // Two passes: deliver in text order, as readers count lines forward.
+      if (passes.length > 1) found.sort((a, b) => a.start - b.start);
+      for (const match of found) onMatch({ ...match, start: match.start + base, end: match.end + base });
+    },
+  };
+}
+
+type Pass = (text: string, from: number, until: number, found: RawMatch[]) => void;
+
+function anchorPass(rules: readonly Rule[], flags: '' | 'i'): Pass | undefined {
+  if (rules.length === 0) return undefined;
+  const anchors = minimalAnchors(rules.flatMap((rule) => rule.anchors));
+  const candidates = new Map(anchors.map((anchor) => [anchor, candidatesFor(anchor, rules)]));
+  const anchorRegex = new RegExp(anchors.map(escapeRegex).join('|'), `g${flags}`);
+  const fold = flags === 'i';
+  return (text, from, until, found) => {
+    anchorRegex.lastIndex = from;
+    for (let hit = anchorRegex.exec(text); hit !== null; hit = anchorRegex.exec(text)) {
+      const at = hit.index;
+      if (at >= until) break;
+      const rulesHere = candidates.get(fold ? hit[0].toLowerCase() : hit[0]) ?? [];
+      // A prefix glued to a word (`risk-...`) is not a key; keywords may sit inside names.
+      const afterWord = !fold && at > 0 && WORD_CHAR.test(text[at - 1] ?? '');
+      let matchedEnd = -1;
+      if (!afterWord) {
         for (const rule of rulesHere) {
-          if (afterWord && !rule.caseInsensitiveAnchor) continue;
-          const found = matchRule(rule, text, at);
-          if (found) {
-            matchedEnd = found.end;
-            onMatch({ ...found, start: found.start + base, end: found.end + base });
+          const match = matchRule(rule, text, at);
+          if (match) {
+            found.push(match);
+            matchedEnd = match.end;
             break;
           }
         }
-        anchorRegex.lastIndex = matchedEnd > at ? matchedEnd : at + 1;
       }
-    },
+      anchorRegex.lastIndex = matchedEnd > at ? matchedEnd : at + 1;
+    }
   };
+}
+
+/** Anchors that do not start with another anchor: `sk-` stands for `sk-proj-`, `sk-ant-api03-`... */
+function minimalAnchors(anchors: readonly string[]): string[] {
+  const unique = [...new Set(anchors)];
+  return unique.filter((anchor) => !unique.some((other) => other !== anchor && anchor.startsWith(other)));
+}
+
+/**
+ * The rules to try where `anchor` was found: those whose own anchor extends it (their pattern
+ * checks the rest), longest anchor first so `sk-proj-` is tried before `sk-`, then file order.
+ */
+function candidatesFor(anchor: string, rules: readonly Rule[]): Rule[] {
+  return rules
+    .map((rule, order) => ({
+      rule,
+      order,
+      length: Math.max(0, ...rule.anchors.filter((own) => own.startsWith(anchor)).map((own) => own.length)),
+    }))
+    .filter((c) => c.length > 0)
+    .sort((a, b) => b.length - a.length || a.order - b.order)
+    .map((c) => c.rule);
 }
 
 function matchRule(rule: Rule, text: string, at: number): RawMatch | undefined {
@@ -78,42 +120,6 @@ export function isPlaceholder(secret: string): boolean {
   return /(.)\1{5}|EXAMPLE|example|abcdefgh|ABCDEFGH|12345678/.test(secret);
 }
 
-/** For each anchor, every rule whose own anchor it starts with: longest anchor first, then file order. */
-function candidatesByAnchor(rules: readonly Rule[]): Map<string, Rule[]> {
-  const all = new Set(rules.flatMap((rule) => rule.anchors));
-  const map = new Map<string, Rule[]>();
-  for (const anchor of all) {
-    const matching = rules
-      .map((rule, order) => ({ rule, order, length: longestPrefix(rule, anchor) }))
-      .filter((c) => c.length > 0)
-      .sort((a, b) => b.length - a.length || a.order - b.order)
-      .map((c) => c.rule);
-    map.set(anchor, matching);
-  }
-  return map;
-}
-
-function longestPrefix(rule: Rule, anchor: string): number {
-  let best = 0;
-  for (const own of rule.anchors) {
-    const starts = rule.caseInsensitiveAnchor ? anchor.toLowerCase().startsWith(own) : anchor.startsWith(own);
-    if (starts && own.length > best) best = own.length;
-  }
-  return best;
-}
-
-function isInsensitive(anchor: string, rules: readonly Rule[]): boolean {
-  return rules.some((rule) => rule.caseInsensitiveAnchor && rule.anchors.includes(anchor));
-}
-
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-}
-
-function caseless(text: string): string {
-  return [...text]
-    .map((c) =>
-      c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : escapeRegex(c),
-    )
-    .join('');
 }

@@ -122,6 +122,20 @@ describe('scan › git history', () => {
     });
   });
 
+  it('reports a key that stays in a file through later edits once, at the commit that added it', async () => {
+    const repo = gitRepo();
+    write(repo, 'app.py', `KEY = "${GROQ}"\n`);
+    const added = commitAll(repo, 'add', '2024-05-01T00:00:00Z');
+    for (let i = 1; i <= 3; i++) {
+      write(repo, 'app.py', `${'# note\n'.repeat(i)}KEY = "${GROQ}"\n`);
+      commitAll(repo, `edit ${i}`, `2024-05-0${i + 1}T00:00:00Z`);
+    }
+    const report = await scanGitHistory(repo, none);
+    expect(report.sources).toBe(4);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ line: 1, git: { commit: added } });
+  });
+
   it('sees every ref: a key only on another branch is found, and a blob is reported once', async () => {
     const repo = gitRepo();
     write(repo, 'a.txt', 'base\n');

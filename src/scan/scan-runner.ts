@@ -165,7 +165,23 @@ export async function scanGitHistory(repo: string, options: ScanOptions): Promis
         options.onProgress?.({ done, total: shas.length, unit: 'blobs' });
     },
   });
+  ctx.report.findings = earliestPerPlace(ctx.report.findings);
   return finish(ctx);
+}
+
+/**
+ * A key left in a file is in every later version of that file, each a blob of its own: one
+ * finding per secret and path is kept, from the commit that first introduced it.
+ */
+function earliestPerPlace(findings: Finding[]): Finding[] {
+  const kept = new Map<string, Finding>();
+  const time = (f: Finding) => (f.git ? Date.parse(f.git.authorDate) : 0);
+  for (const finding of findings) {
+    const place = `${finding.fingerprint}\0${finding.path}`;
+    const seen = kept.get(place);
+    if (!seen || time(finding) < time(seen)) kept.set(place, finding);
+  }
+  return [...kept.values()];
 }
 
 /**
