@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { commitAll, gitRepo, write } from '../../test/helpers/scratch-repo.js';
 import { issueSecret } from '../domain/key-format.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { formatJson, formatSarif, formatText } from './formatters.js';
 import { compileRules } from './rules.js';
 import { type ScanOptions, scanGitHistory, scanTree } from './scan-runner.js';
-import { commitAll, gitRepo, write } from './test-repo.js';
 
 const options: ScanOptions = { rules: compileRules(DEFAULT_RULES), allowlist: { allows: () => false } };
 const GROQ = `gsk_${'aB3'.repeat(17)}x`;

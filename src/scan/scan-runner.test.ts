@@ -2,13 +2,13 @@ import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { commitAll, git, gitRepo, scratchDir, write } from '../../test/helpers/scratch-repo.js';
 import { issueSecret } from '../domain/key-format.js';
 import { loadAllowlist, parseAllowlist } from './allowlist.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { fingerprintOf } from './findings.js';
 import { compileRules } from './rules.js';
 import { type ScanOptions, scanGitHistory, scanStaged, scanStream, scanTree } from './scan-runner.js';
-import { commitAll, git, gitRepo, scratchDir, write } from './test-repo.js';
 
 const GROQ = `gsk_${'aB3'.repeat(17)}x`;
 const GROQ_2 = `gsk_${'Zq9'.repeat(17)}y`;

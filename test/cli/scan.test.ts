@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/domain/key-format.js';
-import { commitAll, git, gitRepo, scratchDir, write } from '../../src/scan/test-repo.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { commitAll, git, gitRepo, scratchDir, write } from '../helpers/scratch-repo.js';
 import { cli, oneErrorLine } from './cli-harness.js';
 import { assertBuilt } from './spawn-cli.js';
 
