@@ -8,7 +8,7 @@
  * BENCH_DECOYS (default 3000), BENCH_COMMITS (default 3000), SECRETLINT=0 to skip secretlint.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,7 @@ function score(
 
 function installSecretlint(): string | undefined {
   const dir = join(RESULTS_DIR, 'secretlint');
-  if (!existsSync(join(dir, 'node_modules/.bin/secretlint'))) {
+  if (!existsSync(join(dir, 'node_modules/@secretlint/secretlint-formatter-sarif'))) {
     mkdirSync(dir, { recursive: true });
     const installed = spawnSync(
       'npm',
@@ -81,6 +81,7 @@ function installSecretlint(): string | undefined {
         '--no-fund',
         'secretlint',
         '@secretlint/secretlint-rule-preset-recommend',
+        '@secretlint/secretlint-formatter-sarif',
       ],
       { encoding: 'utf8' },
     );
@@ -92,9 +93,29 @@ function installSecretlint(): string | undefined {
   return join(dir, 'node_modules/.bin/secretlint');
 }
 
+/** `path:line` of every SARIF result, paths relative to `root`. */
+function sarifLocations(text: string, root: string): string[] {
+  const sarif = JSON.parse(text) as {
+    runs: Array<{
+      results?: Array<{
+        locations?: Array<{
+          physicalLocation?: { artifactLocation?: { uri?: string }; region?: { startLine?: number } };
+        }>;
+      }>;
+    }>;
+  };
+  return (sarif.runs[0]?.results ?? []).map((result) => {
+    const where = result.locations?.[0]?.physicalLocation;
+    const uri = decodeURIComponent((where?.artifactLocation?.uri ?? '').replace(/^file:\/\//, ''));
+    return `${uri.startsWith('/') ? relative(root, uri) : uri}:${where?.region?.startLine ?? 0}`;
+  });
+}
+
 function main(): void {
   console.log(`results in ${RESULTS_DIR}`);
   const corpusDir = join(RESULTS_DIR, 'corpus');
+  rmSync(corpusDir, { recursive: true, force: true });
+  rmSync(join(RESULTS_DIR, 'history'), { recursive: true, force: true });
   const corpus = writeCorpus(corpusDir, MB * 1024 * 1024, KEYS, DECOYS);
   console.log(
     `corpus: ${corpus.files} files, ${(corpus.bytes / 1024 / 1024).toFixed(1)} MiB, ${corpus.planted.length} keys, ${corpus.decoys} decoys`,
@@ -147,18 +168,23 @@ function main(): void {
         join(corpusDir, '.secretlintrc.json'),
         JSON.stringify({ rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] }),
       );
+      // SARIF to a file: its JSON format embeds every file's content, and stdout may be cut at exit.
+      const output = join(RESULTS_DIR, 'secretlint.sarif');
+      rmSync(output, { force: true });
       const run = timed(
         secretlint,
-        ['**/*', '--format', 'json', '--secretlintrc', join(corpusDir, '.secretlintrc.json'), '--no-color'],
+        [
+          '**/*',
+          '--format',
+          '@secretlint/secretlint-formatter-sarif',
+          '--output',
+          output,
+          '--secretlintrc',
+          join(corpusDir, '.secretlintrc.json'),
+        ],
         corpusDir,
       );
-      const results = JSON.parse(run.stdout || '[]') as Array<{
-        filePath: string;
-        messages: Array<{ loc?: { start?: { line?: number } } }>;
-      }>;
-      const found = results.flatMap((r) =>
-        r.messages.map((m) => `${relative(corpusDir, r.filePath)}:${m.loc?.start?.line ?? 0}`),
-      );
+      const found = existsSync(output) ? sarifLocations(readFileSync(output, 'utf8'), corpusDir) : [];
       scores.push(
         score('secretlint (preset-recommend)', 'tree', run.seconds, corpus.bytes, found, treeTruth),
       );
