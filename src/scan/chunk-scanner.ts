@@ -8,6 +8,7 @@ export interface LocatedMatch extends RawMatch {
   inlineAllowed: boolean;
 }
 
+/** Longer than any match a rule can make (keys are at most a few hundred characters). */
 const CHUNK_OVERLAP = 2048;
 const BINARY_SNIFF_BYTES = 8000;
 export const INLINE_ALLOW = 'keywarden:allow';

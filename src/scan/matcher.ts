@@ -9,8 +9,6 @@ export interface RawMatch {
 }
 
 export interface Matcher {
-  /** Longest text a single match can span; chunked readers overlap chunks by at least this much. */
-  readonly maxMatchLength: number;
   /**
    * Calls `onMatch` for every match in `text` starting at or after `from` and before `until`;
    * reported offsets are shifted by `base` (the text's offset in its source).
@@ -34,7 +32,6 @@ export function createMatcher(rules: readonly Rule[]): Matcher {
   );
 
   return {
-    maxMatchLength: 1024,
     scan(text, onMatch, from = 0, until = text.length, base = 0) {
       const found: RawMatch[] = [];
       for (const pass of passes) pass(text, from, until, found);

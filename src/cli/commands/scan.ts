@@ -19,6 +19,7 @@ import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatCell, record } from '../output.js';
 import { parseUrl } from '../parse.js';
+import { packageVersion } from '../version.js';
 import { createProgressBar } from './scan-progress.js';
 
 interface ScanCommandOptions {
@@ -159,8 +160,4 @@ async function revokeFound(ctx: CliContext, findings: Finding[], options: ScanCo
 
 function isTty(stream: unknown): boolean {
   return typeof stream === 'object' && stream !== null && (stream as { isTTY?: boolean }).isTTY === true;
-}
-
-function packageVersion(): string {
-  return process.env.npm_package_version ?? '0.1.0';
 }
