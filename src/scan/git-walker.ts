@@ -20,9 +20,22 @@ export function gitOutput(cwd: string, args: string[]): Promise<string> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`git ${args[0]} failed: ${Buffer.concat(err).toString('utf8').trim()}`));
+      else {
+        const command = args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '-c') ?? 'command';
+        const reason = Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? '';
+        reject(new Error(`git ${command} failed: ${reason.replace(/^(fatal|error): /, '')}`));
+      }
     });
   });
+}
+
+/** Refuses, in one line, a directory that is not in a git repository. */
+export async function assertGitRepo(dir: string): Promise<void> {
+  try {
+    await gitOutput(dir, ['rev-parse', '--git-dir']);
+  } catch {
+    throw new Error('not a git repository');
+  }
 }
 
 /**

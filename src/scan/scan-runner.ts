@@ -1,7 +1,7 @@
 import type { Allowlist } from './allowlist.js';
 import { ChunkScanner, type LocatedMatch } from './chunk-scanner.js';
 import { createFindingSink, type Finding, type FindingSink, sortFindings } from './findings.js';
-import { gitOutput, listHistoryBlobs, readBlobs } from './git-walker.js';
+import { assertGitRepo, gitOutput, listHistoryBlobs, readBlobs } from './git-walker.js';
 import { createMatcher, type Matcher } from './matcher.js';
 import type { Rule } from './rules.js';
 import { listTreeFiles, readPieces, type TreeFile } from './tree-walker.js';
@@ -129,6 +129,7 @@ export async function scanStream(
  */
 export async function scanGitHistory(repo: string, options: ScanOptions): Promise<ScanReport> {
   const ctx = start('git', repo, options);
+  await assertGitRepo(repo);
   const blobs = await listHistoryBlobs(repo);
   const shas = [...blobs.keys()];
   const scanners = new Map<string, { scanner: ChunkScanner; matches: LocatedMatch[] }>();
@@ -190,6 +191,7 @@ function earliestPerPlace(findings: Finding[]): Finding[] {
  */
 export async function scanStaged(repo: string, options: ScanOptions): Promise<ScanReport> {
   const ctx = start('staged', repo, options);
+  await assertGitRepo(repo);
   const diff = await gitOutput(repo, [
     '-c',
     'core.quotePath=false',

@@ -52,6 +52,12 @@ describe('keywarden scan', () => {
     expect(oneErrorLine(broken.stderr)).toMatch(/rule "broken": severity/);
   });
 
+  it('--git outside a git repository fails with one line', async () => {
+    const run = await cli(['scan', scratchDir(), '--git']);
+    expect(run.code).toBe(1);
+    expect(oneErrorLine(run.stderr)).toMatch(/not a git repository$/);
+  });
+
   it('refuses --git with --stdin as a usage error', async () => {
     expect((await cli(['scan', '--git', '--stdin'])).code).toBe(2);
   });
