@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
@@ -5,7 +6,9 @@ import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
 import { type AutoRotation, createAutoRotation } from './admin/auto-rotation.js';
 import { createBudgetCarving } from './admin/delegation-budgets.js';
 import { createKeyDelegation } from './admin/key-delegation.js';
+import { createGithubLeakReports, parseGithubPublicKeys } from './admin/github-leak-reports.js';
 import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
+import { createLeaksAdmin, type LeakEvent } from './admin/leaks-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createSecretSinks } from './admin/rotation-sinks.js';
@@ -50,6 +53,8 @@ export interface KeywardenOptions {
   secretCacheTtlMs?: number;
   /** Retry and failover across provider credentials. */
   failover?: FailoverOptions;
+  /** Told about every known key or admin token reported leaked (default: a log warning). */
+  onLeak?: (event: LeakEvent) => void | Promise<void>;
 }
 
 export interface Keywarden {
@@ -86,7 +91,15 @@ export async function createKeywarden(
     keys: createKeysAdmin({ store, clock, changes, projects, limitUsage: limitUsageOf }),
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock }),
+    leaks: createLeaksAdmin({ store, clock, changes, logger, onLeak: options.onLeak }),
   };
+  const { githubPublicKeysFile } = config.leakReports;
+  const githubLeakReports = createGithubLeakReports({
+    leaks: admin.leaks,
+    publicKeys: githubPublicKeysFile
+      ? async () => parseGithubPublicKeys(JSON.parse(await readFile(githubPublicKeysFile, 'utf8')))
+      : undefined,
+  });
 
   let firstOwnerToken: string | undefined;
   if (markInitialised) {
@@ -192,6 +205,7 @@ export async function createKeywarden(
         return delegation.delegate(key.record, input);
       },
     },
+    githubLeakReports,
     proxy: {
       handle,
       dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),

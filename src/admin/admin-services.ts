@@ -1,5 +1,6 @@
 import type { AdminTokensAdmin } from './admin-tokens-admin.js';
 import type { KeysAdmin } from './keys-admin.js';
+import type { LeaksAdmin } from './leaks-admin.js';
 import type { ProjectsAdmin } from './projects-admin.js';
 import type { ProvidersAdmin } from './providers-admin.js';
 import type { UsageAdmin } from './usage-admin.js';
@@ -11,4 +12,5 @@ export interface AdminServices {
   keys: KeysAdmin;
   usage: UsageAdmin;
   adminTokens: AdminTokensAdmin;
+  leaks: LeaksAdmin;
 }

@@ -1,14 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerProjects } from './commands/projects.js';
 import { registerProviders } from './commands/providers.js';
+import { registerScan } from './commands/scan.js';
 import { registerServe } from './commands/serve.js';
 import { registerUsage } from './commands/usage.js';
 import { type CliContext, type CliIo, createContext } from './context.js';
 import { UsageError } from './errors.js';
 import { oneLine } from './output.js';
+import { packageVersion } from './version.js';
 
 export type { CliIo } from './context.js';
 
@@ -54,6 +55,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerProjects(program, ctx);
   registerKeys(program, ctx);
   registerUsage(program, ctx);
+  registerScan(program, ctx);
   return program;
 }
 
@@ -89,15 +91,4 @@ function report(error: unknown, ctx: CliContext, debug: boolean): number {
 
 function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin };
-}
-
-/** src/cli/main.ts and dist/cli/main.js both sit two levels below package.json. */
-function packageVersion(): string {
-  try {
-    const json: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    const version = typeof json === 'object' && json !== null && 'version' in json ? json.version : undefined;
-    return typeof version === 'string' ? version : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }

@@ -54,6 +54,13 @@ export interface Config {
   };
   /** Longest a graceful shutdown waits for in-flight requests and streams. */
   shutdownGraceMs: number;
+  leakReports: {
+    /**
+     * GitHub's secret scanning public keys (`{"public_keys":[...]}`, as served at
+     * /meta/public_keys/secret_scanning); absent turns `POST /leak-reports/github` off.
+     */
+    githubPublicKeysFile: string | undefined;
+  };
 }
 
 export const DEFAULTS = {

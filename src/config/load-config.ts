@@ -32,6 +32,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const usage = section(file, 'usage');
   const pricing = section(file, 'pricing');
   const limits = section(file, 'limits');
+  const leakReports = section(file, 'leak_reports');
 
   const config: Config = {
     dataDir,
@@ -77,6 +78,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       ),
     },
     shutdownGraceMs: positiveInt('shutdown_grace_ms', file.shutdown_grace_ms ?? DEFAULTS.shutdownGraceMs),
+    leakReports: {
+      githubPublicKeysFile: optionalStr(
+        'leak_reports.github_public_keys_file',
+        env.KEYWARDEN_GITHUB_PUBLIC_KEYS_FILE || leakReports.github_public_keys_file,
+      ),
+    },
   };
   return deepFreeze(config);
 }

@@ -32,6 +32,7 @@ const CODES = {
   key_rotated: { status: 401, category: 'authentication' },
   missing_admin_token: { status: 401, category: 'authentication' },
   invalid_admin_token: { status: 401, category: 'authentication' },
+  invalid_signature: { status: 401, category: 'authentication' },
   // what they may do
   provider_not_allowed: { status: 403, category: 'permission' },
   model_not_allowed: { status: 403, category: 'permission' },

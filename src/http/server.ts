@@ -2,12 +2,14 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AdminServices } from '../admin/admin-services.js';
+import type { GithubLeakReports } from '../admin/github-leak-reports.js';
 import { GatewayError } from '../domain/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { adminApi } from './admin/admin-api.js';
 import { type DelegateRoutesDeps, delegateRoutes } from './delegate-routes.js';
 import { errorBody } from './error-envelopes.js';
+import { leakReportRoutes } from './leak-report-routes.js';
 import { type ProxyRoutesDeps, proxyRoutes } from './proxy-routes.js';
 
 export interface HttpServerDeps {
@@ -18,6 +20,8 @@ export interface HttpServerDeps {
   metrics: Registry;
   trustProxy: boolean;
   version: string;
+  /** GitHub secret scanning partner reports (`POST /leak-reports/github`). */
+  githubLeakReports?: GithubLeakReports;
   /** True once shutdown began: requests still arriving on open connections get a 503. */
   isClosing: () => boolean;
 }
@@ -79,6 +83,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   await app.register((scope) => adminApi(scope, deps.admin), { prefix: '/admin/v1' });
   const delegation = deps.delegation;
   if (delegation) await app.register((scope) => delegateRoutes(scope, delegation));
+  const { githubLeakReports } = deps;
+  if (githubLeakReports) await app.register((scope) => leakReportRoutes(scope, githubLeakReports));
   await app.register((scope) => proxyRoutes(scope, deps.proxy));
   return app;
 }
