@@ -88,6 +88,7 @@ function amounts(row: UsageRow | undefined) {
   if (!row) {
     return {
       requests: 0,
+      errors: 0,
       input_tokens: 0,
       output_tokens: 0,
       cached_tokens: 0,
@@ -97,6 +98,7 @@ function amounts(row: UsageRow | undefined) {
   }
   return {
     requests: row.requests,
+    errors: row.errors,
     input_tokens: row.inputTokens,
     output_tokens: row.outputTokens,
     cached_tokens: row.cachedTokens,
