@@ -20,12 +20,15 @@ import { createProxyPipeline } from './proxy/pipeline.js';
 import { createProviderDirectory } from './proxy/upstream/provider-directory.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
 import { createSecretRefResolver } from './secrets/secret-ref.js';
+import { createWatch, type Watch } from './watch/watch.js';
 
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
 
 export interface KeywardenOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Waits between alert webhook retries; tests pass one that records the wait and returns at once. */
+  retryDelay?: (ms: number) => Promise<void>;
   /** Where `env:` secret references are read; defaults to the process environment. */
   secretEnv?: NodeJS.ProcessEnv;
 }
@@ -35,6 +38,8 @@ export interface Keywarden {
   admin: AdminServices;
   usage: UsageWriter;
   metrics: Metrics;
+  /** Alerts, the usage watcher and webhook delivery. */
+  watch: Watch;
   server: FastifyInstance;
   /** The owner token minted by this start, when it initialised the data dir; shown once. */
   firstOwnerToken: string | undefined;
@@ -52,6 +57,13 @@ export async function createKeywarden(
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
   const changes = createLocalChangeBus();
 
+  const usage = createUsageWriter({ store, logger, ...config.usage });
+  const metrics = createMetrics({ usageQueueDepth: () => usage.depth() }, config.metrics);
+  const watch = await createWatch({
+    ...{ store, clock, logger, config, metrics, changes, keys: () => admin.keys },
+    ...(options.retryDelay && { delay: options.retryDelay }),
+  });
+
   const projects = createProjectsAdmin({ store, clock, changes });
   const admin: AdminServices = {
     providers: createProvidersAdmin({ store, clock, envelope, changes, config }),
@@ -59,6 +71,7 @@ export async function createKeywarden(
     keys: createKeysAdmin({ store, clock, changes, projects }),
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock }),
+    alerts: watch.alerts,
   };
 
   let firstOwnerToken: string | undefined;
@@ -75,18 +88,16 @@ export async function createKeywarden(
   });
   await providers.reload();
 
-  const usage = createUsageWriter({ store, logger, ...config.usage });
   const upstream = createUpstreamClient({
     headersTimeoutMs: config.proxy.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: config.proxy.upstreamBodyTimeoutMs,
   });
-  const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
-  const handle = createProxyPipeline({
+  const pipeline = createProxyPipeline({
     keys: createKeyDirectory({ store, changes, clock }),
     providers,
     upstream,
-    usage,
+    usage: watch.meteredWriter(usage),
     clock,
     prices: createPriceTable({
       ...config.pricing,
@@ -101,6 +112,12 @@ export async function createKeywarden(
       },
     }),
   });
+
+  const handle: typeof pipeline = async (request) => {
+    const reply = await pipeline(request);
+    if (reply.kind === 'refused') watch.refused(reply.error.code, request.headers);
+    return reply;
+  };
 
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
@@ -133,6 +150,8 @@ export async function createKeywarden(
     await closed;
     await upstream.close().catch(() => undefined);
     await usage.close();
+    watch.close();
+    await watch.idle();
     await store.close();
   };
 
@@ -141,6 +160,7 @@ export async function createKeywarden(
     admin,
     usage,
     metrics,
+    watch,
     server,
     firstOwnerToken,
     close: () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Option } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerProjects } from './commands/projects.js';
@@ -54,6 +55,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerProjects(program, ctx);
   registerKeys(program, ctx);
   registerUsage(program, ctx);
+  registerAlerts(program, ctx);
   return program;
 }
 

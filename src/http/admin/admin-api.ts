@@ -4,6 +4,7 @@ import { errorBody } from '../error-envelopes.js';
 import { toGatewayError } from '../to-gateway-error.js';
 import { bearerOf } from './actor-hook.js';
 import { adminTokensRoutes } from './admin-tokens-routes.js';
+import { alertsRoutes } from './alerts-routes.js';
 import { keysRoutes } from './keys-routes.js';
 import { projectsRoutes } from './projects-routes.js';
 import { providersRoutes } from './providers-routes.js';
@@ -32,5 +33,6 @@ export async function adminApi(app: FastifyInstance, services: AdminServices): P
     await keysRoutes(scope, services);
     await usageRoutes(scope, services);
     await adminTokensRoutes(scope, services);
+    await alertsRoutes(scope, services);
   });
 }
