@@ -7,6 +7,8 @@ import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
+import { createSessions } from './dashboard/sessions.js';
+import { loadDashboardFiles } from './dashboard/static-files.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
@@ -128,6 +130,7 @@ export async function createKeywarden(
     trustProxy: config.proxy.trustProxy,
     version: VERSION,
     isClosing: () => closing !== undefined,
+    dashboard: { sessions: createSessions({ clock, ttlMs: 12 * 3_600_000 }), files: loadDashboardFiles() },
     proxy: {
       handle,
       dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),

@@ -2,6 +2,7 @@ import { GatewayError, invalidField } from '../domain/errors.js';
 import {
   NANO_PER_USD,
   USAGE_GROUPS,
+  type UsageEvent,
   type UsageFilter,
   type UsageGroup,
   type UsageRow,
@@ -33,6 +34,26 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
   };
 
   return {
+    /** The newest raw requests of one key or project (or, for gateway admins, of everything). */
+    async events(actor: Actor, input: { key?: string; project?: string; limit?: number }) {
+      const filter: { keyId?: string; projectId?: string } = {};
+      if (input.project !== undefined) {
+        filter.projectId = (
+          await projects.visible(actor, input.project).catch(() => {
+            throw invalidField('project', `no project ${JSON.stringify(input.project)}`);
+          })
+        ).id;
+      }
+      if (input.key !== undefined) filter.keyId = (await resolveKey(actor, input.key, filter.projectId)).id;
+      if (actor.role === 'project-admin' && filter.keyId === undefined && filter.projectId === undefined) {
+        throw new GatewayError('validation_error', 'project: name one of your projects', {
+          field: 'project',
+        });
+      }
+      const events = await store.listUsageEvents(filter, Math.min(input.limit ?? 50, 500));
+      return { data: events.map(usageEventView) };
+    },
+
     async query(actor: Actor, input: UsageQueryInput) {
       const groupBy = (input.group_by ?? null) as UsageGroup | null;
       if (groupBy !== null && !USAGE_GROUPS.includes(groupBy)) {
@@ -83,6 +104,28 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
 }
 
 export type UsageAdmin = ReturnType<typeof createUsageAdmin>;
+
+/** One raw usage event as the API shows it (recent requests of a key or project). */
+export function usageEventView(e: UsageEvent) {
+  return {
+    id: e.id,
+    at: new Date(e.ts).toISOString(),
+    request_id: e.requestId,
+    key_id: e.keyId,
+    project_id: e.projectId,
+    provider: e.providerName,
+    model: e.model,
+    endpoint: e.endpoint,
+    status: e.status,
+    input_tokens: e.inputTokens,
+    output_tokens: e.outputTokens,
+    cost_usd: e.costNanoUsd === null ? null : e.costNanoUsd / NANO_PER_USD,
+    latency_ms: e.latencyMs,
+    ttfb_ms: e.ttfbMs,
+    client_ip: e.clientIp,
+    streamed: e.streamed,
+  };
+}
 
 function amounts(row: UsageRow | undefined) {
   if (!row) {
