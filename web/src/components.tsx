@@ -91,7 +91,8 @@ export function TimeChart({
   testId?: string;
   color?: string;
 }) {
-  const format = (v: number) => (unit === 'usd' ? `$${v < 1 ? v.toFixed(3) : v.toFixed(2)}` : String(v));
+  const format = (v: number) =>
+    unit !== 'usd' ? String(v) : v === 0 ? '$0' : v < 0.01 ? `$${v.toPrecision(2)}` : `$${v.toFixed(2)}`;
   return (
     <div className="chart" data-testid={testId}>
       <ResponsiveContainer width="100%" height={220}>
