@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { fromUsage } from '../dist/store/row-mapping.js';
 import { openSqliteStore } from '../dist/store/sqlite/sqlite-store.js';
 import { rollupRows } from '../dist/store/usage-rollups.js';
 
@@ -93,26 +94,7 @@ const upsertRollup = db.prepare(
 );
 const writeBatch = db.transaction((events) => {
   for (const e of events) {
-    insertEvent.run({
-      id: e.id,
-      ts: e.ts,
-      request_id: e.requestId,
-      key_id: e.keyId,
-      project_id: e.projectId,
-      provider_id: e.providerId,
-      provider_name: e.providerName,
-      model: e.model,
-      endpoint: e.endpoint,
-      status: e.status,
-      input_tokens: e.inputTokens,
-      output_tokens: e.outputTokens,
-      cached_tokens: e.cachedTokens,
-      cost_nusd: e.costNanoUsd,
-      latency_ms: e.latencyMs,
-      ttfb_ms: e.ttfbMs,
-      client_ip: e.clientIp,
-      streamed: 0,
-    });
+    insertEvent.run(fromUsage(e));
   }
   for (const row of rollupRows(events)) upsertRollup.run(row);
 });

@@ -33,23 +33,32 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
     return found;
   };
 
-  return {
-    /** The newest raw requests of one key or project (or, for gateway admins, of everything). */
-    async events(actor: Actor, input: { key?: string; project?: string; limit?: number }) {
-      const filter: { keyId?: string; projectId?: string } = {};
-      if (input.project !== undefined) {
-        filter.projectId = (
-          await projects.visible(actor, input.project).catch(() => {
-            throw invalidField('project', `no project ${JSON.stringify(input.project)}`);
-          })
-        ).id;
-      }
-      if (input.key !== undefined) filter.keyId = (await resolveKey(actor, input.key, filter.projectId)).id;
-      if (actor.role === 'project-admin' && filter.keyId === undefined && filter.projectId === undefined) {
+  /** Key and project filters by id or name; a project-admin with one project defaults to it. */
+  const subjectFilter = async (actor: Actor, input: { key?: string; project?: string }) => {
+    const filter: { keyId?: string; projectId?: string } = {};
+    if (input.project !== undefined) {
+      filter.projectId = (
+        await projects.visible(actor, input.project).catch(() => {
+          throw invalidField('project', `no project ${JSON.stringify(input.project)}`);
+        })
+      ).id;
+    }
+    if (input.key !== undefined) filter.keyId = (await resolveKey(actor, input.key, filter.projectId)).id;
+    if (actor.role === 'project-admin' && filter.projectId === undefined && filter.keyId === undefined) {
+      if (actor.projectIds.length !== 1) {
         throw new GatewayError('validation_error', 'project: name one of your projects', {
           field: 'project',
         });
       }
+      filter.projectId = actor.projectIds[0];
+    }
+    return filter;
+  };
+
+  return {
+    /** The newest raw requests of one key or project (or, for gateway admins, of everything). */
+    async events(actor: Actor, input: { key?: string; project?: string; limit?: number }) {
+      const filter = await subjectFilter(actor, input);
       const events = await store.listUsageEvents(filter, Math.min(input.limit ?? 50, 500));
       return { data: events.map(usageEventView) };
     },
@@ -59,15 +68,7 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
       if (groupBy !== null && !USAGE_GROUPS.includes(groupBy)) {
         throw invalidField('group_by', `must be one of ${USAGE_GROUPS.join(', ')}`);
       }
-      const filter: UsageFilter = {};
-      if (input.project !== undefined) {
-        filter.projectId = (
-          await projects.visible(actor, input.project).catch(() => {
-            throw invalidField('project', `no project ${JSON.stringify(input.project)}`);
-          })
-        ).id;
-      }
-      if (input.key !== undefined) filter.keyId = (await resolveKey(actor, input.key, filter.projectId)).id;
+      const filter: UsageFilter = await subjectFilter(actor, input);
       if (input.provider !== undefined) {
         const provider = await store.findProvider(input.provider);
         if (!provider) throw invalidField('provider', `no provider ${JSON.stringify(input.provider)}`);
@@ -81,15 +82,6 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
       if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) {
         throw invalidField('to', 'must be after from');
       }
-      if (actor.role === 'project-admin' && filter.projectId === undefined && filter.keyId === undefined) {
-        if (actor.projectIds.length !== 1) {
-          throw new GatewayError('validation_error', 'project: name one of your projects', {
-            field: 'project',
-          });
-        }
-        filter.projectId = actor.projectIds[0];
-      }
-
       const [rows, totals] = await Promise.all([
         groupBy ? store.queryUsage(filter, groupBy) : Promise.resolve([]),
         store.queryUsage(filter, null),

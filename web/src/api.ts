@@ -77,19 +77,9 @@ export interface UsageAnswer<G extends string = string> {
   totals: Amounts;
 }
 
-export interface Budget {
-  usd: number;
-  period: 'hour' | 'day' | 'week' | 'month' | 'total';
-  soft?: boolean;
-}
+export type { Budget, Limits } from '../../src/domain/records';
 
-export interface Limits {
-  rpm?: number;
-  tpm?: number;
-  concurrency?: number;
-  max_tokens?: number;
-  budgets?: Budget[];
-}
+import type { Limits } from '../../src/domain/records';
 
 export interface Key {
   id: string;

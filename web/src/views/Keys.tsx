@@ -164,7 +164,10 @@ function CreateKey({
 export function Keys() {
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState('');
-  const [project, setProject] = useState('');
+  // The Projects page links here as #/keys?project=NAME.
+  const [project, setProject] = useState(
+    () => new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('project') ?? '',
+  );
   const [creating, setCreating] = useState(false);
   const { data, error, reload } = useLoad(async () => {
     const [keys, projects, providers] = await Promise.all([

@@ -1,4 +1,5 @@
-import { type Alert, api, type Project, type Provider, type UsageAnswer } from '../api';
+import type { ReactNode } from 'react';
+import { type Alert, type Amounts, api, type Project, type Provider, type UsageAnswer } from '../api';
 import { Card, Empty, ErrorLine, Meter, Panel, TimeChart } from '../components';
 import { count, percent, periodStart, usd } from '../format';
 import { useLoad } from '../hooks';
@@ -119,54 +120,20 @@ export function Overview() {
       </div>
       <div className="grid-3">
         <Panel title="Top keys this month">
-          {topKeys.length === 0 ? (
-            <Empty title="No traffic this month yet." />
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Key</th>
-                  <th className="num">Requests</th>
-                  <th className="num">Spend</th>
-                </tr>
-              </thead>
-              <tbody>
-                {topKeys.map((row) => (
-                  <tr key={String(row.key)}>
-                    <td>
-                      <a href={`#/keys/${row.key}`}>{String(row.key_name ?? row.key)}</a>
-                    </td>
-                    <td className="num">{count(row.requests)}</td>
-                    <td className="num">{usd(row.cost_usd)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <TopTable
+            label="Key"
+            rows={topKeys.map((row) => ({
+              id: String(row.key),
+              name: <a href={`#/keys/${row.key}`}>{String(row.key_name ?? row.key)}</a>,
+              ...row,
+            }))}
+          />
         </Panel>
         <Panel title="Top models this month">
-          {topModels.length === 0 ? (
-            <Empty title="No traffic this month yet." />
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Model</th>
-                  <th className="num">Requests</th>
-                  <th className="num">Spend</th>
-                </tr>
-              </thead>
-              <tbody>
-                {topModels.map((row) => (
-                  <tr key={String(row.model)}>
-                    <td>{row.model ?? '(none)'}</td>
-                    <td className="num">{count(row.requests)}</td>
-                    <td className="num">{usd(row.cost_usd)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <TopTable
+            label="Model"
+            rows={topModels.map((row) => ({ id: String(row.model), name: row.model ?? '(none)', ...row }))}
+          />
         </Panel>
         <Panel title="Open alerts" actions={<a href="#/alerts">All alerts →</a>}>
           {data.alerts.data.length === 0 ? (
@@ -183,5 +150,35 @@ export function Overview() {
         </Panel>
       </div>
     </>
+  );
+}
+
+function TopTable({
+  label,
+  rows,
+}: {
+  label: string;
+  rows: Array<Amounts & { id: string; name: ReactNode }>;
+}) {
+  if (rows.length === 0) return <Empty title="No traffic this month yet." />;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>{label}</th>
+          <th className="num">Requests</th>
+          <th className="num">Spend</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.id}>
+            <td>{row.name}</td>
+            <td className="num">{count(row.requests)}</td>
+            <td className="num">{usd(row.cost_usd)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
