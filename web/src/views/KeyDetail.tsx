@@ -115,7 +115,7 @@ export function KeyDetail({ id, canRotate }: { id: string; canRotate: boolean })
           title="Requests, last 24 hours"
           actions={
             <span className="muted" data-testid="key-requests-24h">
-              {count(requests24h)} requests
+              {plural(requests24h, 'request')}
             </span>
           }
         >
