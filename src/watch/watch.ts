@@ -94,6 +94,20 @@ export async function createWatch(deps: WatchDeps) {
     void job.finally(() => pending.delete(job));
   };
 
+  /** Metrics are labelled by project name; a project created since the last load is looked up first. */
+  const observeMetrics = (event: UsageEvent) => {
+    const name = projectNames.get(event.projectId);
+    if (name !== undefined) {
+      metrics.observeUsage(event, name);
+      return;
+    }
+    track(
+      loadProjects()
+        .catch(() => undefined)
+        .then(() => metrics.observeUsage(event, projectNames.get(event.projectId) ?? event.projectId)),
+    );
+  };
+
   return {
     alerts,
     delivery,
@@ -105,7 +119,7 @@ export async function createWatch(deps: WatchDeps) {
         ...writer,
         record(event: UsageEvent) {
           writer.record(event);
-          metrics.observeUsage(event, projectNames.get(event.projectId) ?? event.projectId);
+          observeMetrics(event);
           track(
             watcher.observe(event).catch((error) => logger.error({ err: error }, 'usage watcher failed')),
           );
