@@ -1,6 +1,6 @@
 import { api, type Provider, type UsageAnswer } from '../api';
 import { Empty, ErrorLine, Panel, Status } from '../components';
-import { count, percent } from '../format';
+import { percent, plural } from '../format';
 import { useLoad } from '../hooks';
 
 export function Providers() {
@@ -47,7 +47,7 @@ export function Providers() {
                 <dt>Last 24 hours</dt>
                 <dd>
                   {usage
-                    ? `${count(usage.requests)} requests, ${percent(usage.errors, usage.requests)} errors`
+                    ? `${plural(usage.requests, 'request')}, ${percent(usage.errors, usage.requests)} errors`
                     : 'no traffic'}
                 </dd>
               </dl>
@@ -67,7 +67,7 @@ export function Providers() {
                     {p.credentials.map((c) => (
                       <tr key={c.id}>
                         <td>
-                          <code>…{c.fingerprint}</code>
+                          <code>{c.fingerprint}</code>
                         </td>
                         <td>{c.source}</td>
                         <td>
