@@ -5,8 +5,8 @@ import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
 import { type AutoRotation, createAutoRotation } from './admin/auto-rotation.js';
 import { createBudgetCarving } from './admin/delegation-budgets.js';
-import { createKeyDelegation } from './admin/key-delegation.js';
 import { createGithubLeakReports, parseGithubPublicKeys } from './admin/github-leak-reports.js';
+import { createKeyDelegation } from './admin/key-delegation.js';
 import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
 import { createLeaksAdmin, type LeakEvent } from './admin/leaks-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
@@ -15,6 +15,8 @@ import { createSecretSinks } from './admin/rotation-sinks.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import { createMemoryCounters } from './counters/memory/memory-counters.js';
+import { createSessions } from './dashboard/sessions.js';
+import { loadDashboardFiles } from './dashboard/static-files.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
@@ -39,12 +41,15 @@ import type { FailoverOptions } from './proxy/upstream/send-with-failover.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
 import { createExternalSecrets } from './secrets/external-secrets.js';
 import { createSecretRefResolver } from './secrets/secret-ref.js';
+import { createWatch, type Watch } from './watch/watch.js';
 
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
 
 export interface KeywardenOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Waits between alert webhook retries; tests pass one that records the wait and returns at once. */
+  retryDelay?: (ms: number) => Promise<void>;
   /** Where `env:` secret references are read; defaults to the process environment. */
   secretEnv?: NodeJS.ProcessEnv;
   /** Told when an upstream refuses a provider credential; default: a warning in the log. */
@@ -64,6 +69,8 @@ export interface Keywarden {
   metrics: Metrics;
   /** Rotates keys whose policy asks for it (every minute; `runOnce()` for tests and operators). */
   autoRotation: AutoRotation;
+  /** Alerts, the usage watcher and webhook delivery. */
+  watch: Watch;
   server: FastifyInstance;
   /** The owner token minted by this start, when it initialised the data dir; shown once. */
   firstOwnerToken: string | undefined;
@@ -81,6 +88,13 @@ export async function createKeywarden(
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
   const changes = createLocalChangeBus();
 
+  const usage = createUsageWriter({ store, logger, ...config.usage });
+  const metrics = createMetrics({ usageQueueDepth: () => usage.depth() }, config.metrics);
+  const watch = await createWatch({
+    ...{ store, clock, logger, config, metrics, changes, keys: () => admin.keys },
+    ...(options.retryDelay && { delay: options.retryDelay }),
+  });
+
   const counters = createMemoryCounters();
   const limitUsageOf: LimitUsageOf = (subject) =>
     limitUsage({ counters, store, timeZone: config.limits.timeZone }, subject, clock.now());
@@ -92,6 +106,7 @@ export async function createKeywarden(
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock }),
     leaks: createLeaksAdmin({ store, clock, changes, logger, onLeak: options.onLeak }),
+    alerts: watch.alerts,
   };
   const { githubPublicKeysFile } = config.leakReports;
   const githubLeakReports = createGithubLeakReports({
@@ -131,12 +146,10 @@ export async function createKeywarden(
   });
   await providers.reload();
 
-  const usage = createUsageWriter({ store, logger, ...config.usage });
   const upstream = createUpstreamClient({
     headersTimeoutMs: config.proxy.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: config.proxy.upstreamBodyTimeoutMs,
   });
-  const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
   const keyDirectory = createKeyDirectory({ store, changes, clock });
   const prices = createPriceTable({
@@ -161,14 +174,14 @@ export async function createKeywarden(
     onBudgetThreshold: (event) => logger.warn({ budget: event }, 'budget threshold crossed'),
     ancestors: (key) => keyDirectory.ancestors(key),
   });
-  const handle = createProxyPipeline({
+  const pipeline = createProxyPipeline({
     keys: keyDirectory,
     providers,
     admit,
     upstream,
     openStreams: createOpenStreams({ store, changes }),
     ...(options.failover && { failover: options.failover }),
-    usage,
+    usage: watch.meteredWriter(usage),
     clock,
     logger,
     prices,
@@ -188,6 +201,11 @@ export async function createKeywarden(
     logger,
   });
   autoRotation.start(60_000);
+  const handle: typeof pipeline = async (request) => {
+    const reply = await pipeline(request);
+    if (reply.kind === 'refused') watch.refused(reply.error.code, request.headers);
+    return reply;
+  };
 
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
@@ -206,6 +224,7 @@ export async function createKeywarden(
       },
     },
     githubLeakReports,
+    dashboard: { sessions: createSessions({ clock, ttlMs: 12 * 3_600_000 }), files: loadDashboardFiles() },
     proxy: {
       handle,
       dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),
@@ -231,6 +250,8 @@ export async function createKeywarden(
     externalSecrets.close();
     await usage.close();
     await counters.close();
+    watch.close();
+    await watch.idle();
     await store.close();
   };
 
@@ -240,6 +261,7 @@ export async function createKeywarden(
     usage,
     metrics,
     autoRotation,
+    watch,
     server,
     firstOwnerToken,
     close: () => {

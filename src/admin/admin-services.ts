@@ -1,4 +1,5 @@
 import type { AdminTokensAdmin } from './admin-tokens-admin.js';
+import type { AlertsAdmin } from './alerts.js';
 import type { KeysAdmin } from './keys-admin.js';
 import type { LeaksAdmin } from './leaks-admin.js';
 import type { ProjectsAdmin } from './projects-admin.js';
@@ -13,4 +14,5 @@ export interface AdminServices {
   usage: UsageAdmin;
   adminTokens: AdminTokensAdmin;
   leaks: LeaksAdmin;
+  alerts: AlertsAdmin;
 }

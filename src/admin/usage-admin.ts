@@ -2,6 +2,7 @@ import { GatewayError, invalidField } from '../domain/errors.js';
 import {
   NANO_PER_USD,
   USAGE_GROUPS,
+  type UsageEvent,
   type UsageFilter,
   type UsageGroup,
   type UsageRow,
@@ -34,21 +35,42 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
     return found;
   };
 
+  /** Key and project filters by id or name; a project-admin with one project defaults to it. */
+  const subjectFilter = async (actor: Actor, input: { key?: string; project?: string }) => {
+    const filter: { keyId?: string; projectId?: string } = {};
+    if (input.project !== undefined) {
+      filter.projectId = (
+        await projects.visible(actor, input.project).catch(() => {
+          throw invalidField('project', `no project ${JSON.stringify(input.project)}`);
+        })
+      ).id;
+    }
+    if (input.key !== undefined) filter.keyId = (await resolveKey(actor, input.key, filter.projectId)).id;
+    if (actor.role === 'project-admin' && filter.projectId === undefined && filter.keyId === undefined) {
+      if (actor.projectIds.length !== 1) {
+        throw new GatewayError('validation_error', 'project: name one of your projects', {
+          field: 'project',
+        });
+      }
+      filter.projectId = actor.projectIds[0];
+    }
+    return filter;
+  };
+
   return {
+    /** The newest raw requests of one key or project (or, for gateway admins, of everything). */
+    async events(actor: Actor, input: { key?: string; project?: string; limit?: number }) {
+      const filter = await subjectFilter(actor, input);
+      const events = await store.listUsageEvents(filter, Math.min(input.limit ?? 50, 500));
+      return { data: events.map(usageEventView) };
+    },
+
     async query(actor: Actor, input: UsageQueryInput) {
       const groupBy = (input.group_by ?? null) as UsageGroup | null;
       if (groupBy !== null && !USAGE_GROUPS.includes(groupBy)) {
         throw invalidField('group_by', `must be one of ${USAGE_GROUPS.join(', ')}`);
       }
-      const filter: UsageFilter = {};
-      if (input.project !== undefined) {
-        filter.projectId = (
-          await projects.visible(actor, input.project).catch(() => {
-            throw invalidField('project', `no project ${JSON.stringify(input.project)}`);
-          })
-        ).id;
-      }
-      if (input.key !== undefined) filter.keyId = (await resolveKey(actor, input.key, filter.projectId)).id;
+      const filter: UsageFilter = await subjectFilter(actor, input);
       if (input.provider !== undefined) {
         const provider = await store.findProvider(input.provider);
         if (!provider) throw invalidField('provider', `no provider ${JSON.stringify(input.provider)}`);
@@ -69,15 +91,6 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
       if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) {
         throw invalidField('to', 'must be after from');
       }
-      if (actor.role === 'project-admin' && filter.projectId === undefined && filter.keyId === undefined) {
-        if (actor.projectIds.length !== 1) {
-          throw new GatewayError('validation_error', 'project: name one of your projects', {
-            field: 'project',
-          });
-        }
-        filter.projectId = actor.projectIds[0];
-      }
-
       const [rows, totals] = await Promise.all([
         groupBy ? store.queryUsage(filter, groupBy) : Promise.resolve([]),
         store.queryUsage(filter, null),
@@ -96,10 +109,33 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
 
 export type UsageAdmin = ReturnType<typeof createUsageAdmin>;
 
+/** One raw usage event as the API shows it (recent requests of a key or project). */
+export function usageEventView(e: UsageEvent) {
+  return {
+    id: e.id,
+    at: new Date(e.ts).toISOString(),
+    request_id: e.requestId,
+    key_id: e.keyId,
+    project_id: e.projectId,
+    provider: e.providerName,
+    model: e.model,
+    endpoint: e.endpoint,
+    status: e.status,
+    input_tokens: e.inputTokens,
+    output_tokens: e.outputTokens,
+    cost_usd: e.costNanoUsd === null ? null : e.costNanoUsd / NANO_PER_USD,
+    latency_ms: e.latencyMs,
+    ttfb_ms: e.ttfbMs,
+    client_ip: e.clientIp,
+    streamed: e.streamed,
+  };
+}
+
 function amounts(row: UsageRow | undefined) {
   if (!row) {
     return {
       requests: 0,
+      errors: 0,
       input_tokens: 0,
       output_tokens: 0,
       cached_tokens: 0,
@@ -109,6 +145,7 @@ function amounts(row: UsageRow | undefined) {
   }
   return {
     requests: row.requests,
+    errors: row.errors,
     input_tokens: row.inputTokens,
     output_tokens: row.outputTokens,
     cached_tokens: row.cachedTokens,

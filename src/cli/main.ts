@@ -1,4 +1,5 @@
 import { Command, CommanderError, Help, type Option } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerProjects } from './commands/projects.js';
@@ -56,6 +57,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerKeys(program, ctx);
   registerUsage(program, ctx);
   registerScan(program, ctx);
+  registerAlerts(program, ctx);
   return program;
 }
 

@@ -8,6 +8,37 @@ export interface PriceOverride {
   cached_input_per_mtok?: number;
 }
 
+export interface WebhookConfig {
+  name: string;
+  url: string;
+  secret?: string;
+  format: 'json' | 'slack';
+  events?: string[];
+}
+
+/** The live usage watcher: baselines, rules and what an anomaly does to a key. */
+export interface WatchConfig {
+  enabled: boolean;
+  /** `auto_suspend` suspends the key as soon as an anomaly is raised for it. */
+  onAnomaly: 'alert' | 'auto_suspend';
+  /** How many standard deviations above the baseline mean count as anomalous. */
+  sigma: number;
+  /** And at least this many times the baseline mean. */
+  ratio: number;
+  /** Minutes of history a baseline needs before it is trusted. */
+  warmupMinutes: number;
+  /** Per minute, below these amounts nothing is anomalous. */
+  floors: { requests: number; tokens: number; costUsd: number; errors: number };
+  /** Spend more than `usd` within `minutes` on one key raises an alert. */
+  spendRules: Array<{ usd: number; minutes: number }>;
+  /** This many refused-credential answers for one key prefix within a minute raise an alert. */
+  authFailureBurst: number;
+  newIpAlerts: boolean;
+  newModelAlerts: boolean;
+  /** Alert this many hours before a key expires. */
+  expiryWarningHours: number;
+}
+
 export interface Config {
   dataDir: string;
   host: string;
@@ -36,7 +67,22 @@ export interface Config {
     flushIntervalMs: number;
     /** Events written per transaction at most. */
     batchSize: number;
+    /** Raw events older than this many days are deleted (rollups are kept); absent keeps them all. */
+    retentionDays: number | undefined;
   };
+  metrics: {
+    /** Adds a `key_id` label to request metrics; off by default to bound label cardinality. */
+    perKeyLabels: boolean;
+  };
+  alerts: {
+    webhooks: WebhookConfig[];
+    /** Alerts with the same subject and kind within this window are raised once. */
+    dedupeMinutes: number;
+    /** Attempts per webhook delivery, with exponential backoff from `retryBaseMs`. */
+    maxAttempts: number;
+    retryBaseMs: number;
+  };
+  watch: WatchConfig;
   pricing: {
     /** Per-model prices that win over the bundled table; keys are model names or `provider/model`. */
     overrides: Record<string, PriceOverride>;
@@ -77,5 +123,19 @@ export const DEFAULTS = {
   },
   usage: { flushIntervalMs: 250, batchSize: 1000 },
   limits: { timeZone: 'UTC', defaultMaxOutputTokens: 4096 },
+  alerts: { dedupeMinutes: 15, maxAttempts: 5, retryBaseMs: 1000 },
+  watch: {
+    enabled: true,
+    onAnomaly: 'alert',
+    sigma: 6,
+    ratio: 4,
+    warmupMinutes: 30,
+    floors: { requests: 30, tokens: 50_000, costUsd: 0.25, errors: 20 },
+    spendRules: [{ usd: 50, minutes: 10 }],
+    authFailureBurst: 20,
+    newIpAlerts: true,
+    newModelAlerts: true,
+    expiryWarningHours: 24,
+  },
   shutdownGraceMs: 30_000,
 } as const;

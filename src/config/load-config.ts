@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkTimeZone } from '../domain/periods.js';
 import { type Config, DEFAULTS, type PriceOverride } from './config.js';
+import { watchSettings } from './watch-settings.js';
 
 /** A configuration mistake, reported as one line naming the setting. */
 export class ConfigError extends Error {
@@ -64,7 +65,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         usage.flush_interval_ms ?? DEFAULTS.usage.flushIntervalMs,
       ),
       batchSize: positiveInt('usage.batch_size', usage.batch_size ?? DEFAULTS.usage.batchSize),
+      retentionDays:
+        usage.retention_days === undefined || usage.retention_days === null
+          ? undefined
+          : positiveInt('usage.retention_days', usage.retention_days),
     },
+    ...watchSettings(file),
     pricing: {
       overrides: priceOverrides(pricing.overrides),
       fallback:
@@ -88,7 +94,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   return deepFreeze(config);
 }
 
-type Raw = Record<string, unknown>;
+export type Raw = Record<string, unknown>;
 
 function readConfigFile(path: string): Raw {
   if (!existsSync(path)) return {};
@@ -104,7 +110,7 @@ function readConfigFile(path: string): Raw {
   return parsed as Raw;
 }
 
-function section(file: Raw, name: string): Raw {
+export function section(file: Raw, name: string): Raw {
   const value = file[name];
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -113,7 +119,7 @@ function section(file: Raw, name: string): Raw {
   return value as Raw;
 }
 
-function str(name: string, value: unknown): string {
+export function str(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new ConfigError(`${name}: must be a non-empty string`);
   return value;
 }
@@ -130,14 +136,14 @@ function port(value: unknown): number {
   return n;
 }
 
-function positiveInt(name: string, value: unknown): number {
+export function positiveInt(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new ConfigError(`${name}: must be a positive whole number`);
   }
   return value;
 }
 
-function bool(name: string, value: unknown): boolean {
+export function bool(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new ConfigError(`${name}: must be true or false`);
   return value;
 }

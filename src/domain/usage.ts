@@ -57,11 +57,16 @@ export interface UsageFilter {
 export interface UsageRow {
   group: string | number | null;
   requests: number;
+  /** Requests answered with a status of 400 or more. */
+  errors: number;
   inputTokens: number;
   outputTokens: number;
   cachedTokens: number;
   costNanoUsd: number;
   unpricedRequests: number;
 }
+
+/** Bucket sizes of the usage rollups kept beside the raw events. */
+export const ROLLUP_BUCKETS_MS = [60_000, 3_600_000, 86_400_000] as const;
 
 export const NANO_PER_USD = 1_000_000_000;

@@ -3,6 +3,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Registry } from 'prom-client';
 import type { AdminServices } from '../admin/admin-services.js';
 import type { GithubLeakReports } from '../admin/github-leak-reports.js';
+import { dashboardRoutes, sessionToken } from '../dashboard/dashboard-routes.js';
+import type { Sessions } from '../dashboard/sessions.js';
+import type { StaticFile } from '../dashboard/static-files.js';
 import { GatewayError } from '../domain/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
@@ -22,11 +25,13 @@ export interface HttpServerDeps {
   version: string;
   /** GitHub secret scanning partner reports (`POST /leak-reports/github`). */
   githubLeakReports?: GithubLeakReports;
+  /** The dashboard's sessions and its built files (undefined when not built). */
+  dashboard: { sessions: Sessions; files: Map<string, StaticFile> | undefined };
   /** True once shutdown began: requests still arriving on open connections get a 503. */
   isClosing: () => boolean;
 }
 
-/** One Fastify app on one port: the proxy, the admin API and the landing page. */
+/** One Fastify app on one port: the proxy, the admin API and the dashboard. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -66,13 +71,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     reply.code(404).send(errorBody(new GatewayError('not_found', 'no such route'), 'admin'));
   });
 
-  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('application/json').send({
-      service: 'keywarden',
-      version: deps.version,
-      admin_api: '/admin/v1',
-      openapi: '/admin/v1/openapi.json',
-      proxy: { openai_sdk_base_url: '/v1', by_provider: '/{provider}/v1/...' },
+  const landing = () => ({
+    service: 'keywarden',
+    version: deps.version,
+    dashboard: '/',
+    admin_api: '/admin/v1',
+    openapi: '/admin/v1/openapi.json',
+    proxy: { openai_sdk_base_url: '/v1', by_provider: '/{provider}/v1/...' },
+  });
+  const { sessions, files } = deps.dashboard;
+  await app.register((scope) =>
+    dashboardRoutes(scope, {
+      sessions,
+      files,
+      landing,
+      authenticate: (token) => deps.admin.adminTokens.authenticate(token),
     }),
   );
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
@@ -80,7 +93,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  await app.register((scope) => adminApi(scope, deps.admin), { prefix: '/admin/v1' });
+  await app.register((scope) => adminApi(scope, deps.admin, (request) => sessionToken(sessions, request)), {
+    prefix: '/admin/v1',
+  });
   const delegation = deps.delegation;
   if (delegation) await app.register((scope) => delegateRoutes(scope, delegation));
   const { githubLeakReports } = deps;

@@ -1,11 +1,57 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { NANO_PER_USD, type UsageEvent } from '../domain/usage.js';
+
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+const TOKEN_BUCKETS = [10, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000];
+const COST_BUCKETS = [0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
 /**
  * The gateway's Prometheus registry, one per instance (never prom-client's global one, so two
- * gateways in one process, as in tests, keep separate counts). Labels never carry secrets or key ids.
+ * gateways in one process, as in tests, keep separate counts). Labels never carry secrets; key ids
+ * only when `perKeyLabels` is on, to keep the number of series bounded.
  */
-export function createMetrics(sources: { usageQueueDepth: () => number }) {
+export function createMetrics(
+  sources: { usageQueueDepth: () => number },
+  options: { perKeyLabels?: boolean } = {},
+) {
   const registry = new Registry();
+  const perKey = options.perKeyLabels === true;
+  const labelNames = perKey
+    ? (['project', 'provider', 'model', 'key_id'] as const)
+    : (['project', 'provider', 'model'] as const);
+  const counter = (name: string, help: string, labels: readonly string[] = labelNames) =>
+    new Counter({ name, help, labelNames: labels, registers: [registry] });
+  const histogram = (name: string, help: string, buckets: number[]) =>
+    new Histogram({ name, help, labelNames, buckets, registers: [registry] });
+
+  const requests = counter('keywarden_requests_total', 'Proxied requests by outcome', [
+    ...labelNames,
+    'status',
+  ]);
+  const tokens = counter('keywarden_tokens_total', 'Tokens metered', [...labelNames, 'direction']);
+  const cost = counter('keywarden_cost_usd_total', 'Cost of proxied requests in USD');
+  const upstreamErrors = counter(
+    'keywarden_upstream_errors_total',
+    'Requests the upstream answered with 5xx, or that failed to reach it',
+    [...labelNames, 'status'],
+  );
+  const latency = histogram(
+    'keywarden_request_duration_seconds',
+    'Time from request to last byte',
+    LATENCY_BUCKETS,
+  );
+  const ttft = histogram(
+    'keywarden_time_to_first_token_seconds',
+    'Time from request to the first byte of the response body',
+    LATENCY_BUCKETS,
+  );
+  const tokensPerRequest = histogram(
+    'keywarden_request_tokens',
+    'Tokens (input + output) per request',
+    TOKEN_BUCKETS,
+  );
+  const costPerRequest = histogram('keywarden_request_cost_usd', 'Cost per request in USD', COST_BUCKETS);
+
   return {
     registry,
     unpricedRequests: new Counter({
@@ -22,7 +68,34 @@ export function createMetrics(sources: { usageQueueDepth: () => number }) {
         this.set(sources.usageQueueDepth());
       },
     }),
+    refusals: counter('keywarden_refusals_total', 'Requests refused by the gateway, by reason', ['reason']),
+    alertsRaised: counter('keywarden_alerts_total', 'Alerts raised, by type', ['type']),
+
+    /** Records one metered request. `project` is the project's name (or id when unknown). */
+    observeUsage(event: UsageEvent, project: string): void {
+      const labels: Record<string, string> = {
+        project,
+        provider: event.providerName,
+        model: event.model ?? '',
+      };
+      if (perKey) labels.key_id = event.keyId;
+      requests.inc({ ...labels, status: statusClass(event.status) });
+      tokens.inc({ ...labels, direction: 'input' }, event.inputTokens);
+      tokens.inc({ ...labels, direction: 'output' }, event.outputTokens);
+      tokensPerRequest.observe(labels, event.inputTokens + event.outputTokens);
+      if (event.costNanoUsd !== null) {
+        cost.inc(labels, event.costNanoUsd / NANO_PER_USD);
+        costPerRequest.observe(labels, event.costNanoUsd / NANO_PER_USD);
+      }
+      latency.observe(labels, event.latencyMs / 1000);
+      if (event.ttfbMs !== null) ttft.observe(labels, event.ttfbMs / 1000);
+      if (event.status >= 500) upstreamErrors.inc({ ...labels, status: String(event.status) });
+    },
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}

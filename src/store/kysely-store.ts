@@ -1,5 +1,5 @@
-import { type Expression, type Kysely, Migrator, type RawBuilder, type SqlBool, sql } from 'kysely';
-import type { UsageGroup, UsageRow } from '../domain/usage.js';
+import { type Kysely, Migrator, sql } from 'kysely';
+import { createKyselyWatchStore } from './kysely-watch-store.js';
 import { migrationProvider } from './migrations/index.js';
 import {
   fromAdminToken,
@@ -17,9 +17,7 @@ import {
 } from './row-mapping.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
+import { queryUsageFromRollups, upsertRollups } from './usage-rollups.js';
 
 /** Runs every pending migration; used by `init`, `serve` and `migrate`. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
@@ -226,75 +224,17 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
             .values(rows.slice(i, i + 500))
             .execute();
         }
+        await upsertRollups(trx, events);
       });
     },
     async queryUsage(filter, groupBy) {
-      const group = groupExpression(groupBy);
-      const rows = await db
-        .selectFrom('usage_events')
-        .select([
-          group.as('grp'),
-          sql<number>`count(*)`.as('requests'),
-          sql<number>`coalesce(sum(input_tokens), 0)`.as('input_tokens'),
-          sql<number>`coalesce(sum(output_tokens), 0)`.as('output_tokens'),
-          sql<number>`coalesce(sum(cached_tokens), 0)`.as('cached_tokens'),
-          sql<number>`coalesce(sum(cost_nusd), 0)`.as('cost_nusd'),
-          sql<number>`coalesce(sum(case when cost_nusd is null then 1 else 0 end), 0)`.as('unpriced'),
-        ])
-        .where((eb) => {
-          const conditions: Expression<SqlBool>[] = [];
-          if (filter.keyId !== undefined) conditions.push(eb('key_id', '=', filter.keyId));
-          if (filter.projectId !== undefined) conditions.push(eb('project_id', '=', filter.projectId));
-          if (filter.model !== undefined) conditions.push(eb('model', '=', filter.model));
-          if (filter.providerId !== undefined) conditions.push(eb('provider_id', '=', filter.providerId));
-          if (filter.parentKeyId !== undefined) {
-            const children = eb.selectFrom('keys').select('id').where('parent_id', '=', filter.parentKeyId);
-            conditions.push(eb('key_id', 'in', children));
-          }
-          if (filter.from !== undefined) conditions.push(eb('ts', '>=', filter.from));
-          if (filter.to !== undefined) conditions.push(eb('ts', '<', filter.to));
-          return eb.and(conditions);
-        })
-        .$if(groupBy !== null, (q) => q.groupBy(sql.ref('grp')).orderBy(sql.ref('grp')))
-        .execute();
-      return rows.map(
-        (row): UsageRow => ({
-          group: row.grp === null ? null : typeof row.grp === 'string' ? row.grp : Number(row.grp),
-          requests: Number(row.requests),
-          inputTokens: Number(row.input_tokens),
-          outputTokens: Number(row.output_tokens),
-          cachedTokens: Number(row.cached_tokens),
-          costNanoUsd: Number(row.cost_nusd),
-          unpricedRequests: Number(row.unpriced),
-        }),
-      );
+      return queryUsageFromRollups(db, filter, groupBy);
     },
+
+    ...createKyselyWatchStore(db),
 
     async close() {
       await db.destroy();
     },
   };
-}
-
-function groupExpression(groupBy: UsageGroup | null): RawBuilder<string | number | null> {
-  switch (groupBy) {
-    case null:
-      return sql`null`;
-    case 'key':
-      return sql`key_id`;
-    case 'project':
-      return sql`project_id`;
-    case 'model':
-      return sql`model`;
-    case 'provider':
-      return sql`provider_name`;
-    case 'endpoint':
-      return sql`endpoint`;
-    case 'parent':
-      return sql`(select parent_id from keys where keys.id = usage_events.key_id)`;
-    case 'hour':
-      return sql`(ts / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}`;
-    case 'day':
-      return sql`(ts / ${sql.lit(DAY_MS)}) * ${sql.lit(DAY_MS)}`;
-  }
 }

@@ -98,6 +98,58 @@ export interface UsageEventsTable {
   streamed: number;
 }
 
+export interface UsageRollupsTable {
+  bucket_ms: BigIntColumn;
+  bucket_start: BigIntColumn;
+  key_id: string;
+  project_id: string;
+  provider_id: string;
+  provider_name: string;
+  model: string;
+  endpoint: string;
+  requests: BigIntColumn;
+  errors: BigIntColumn;
+  input_tokens: BigIntColumn;
+  output_tokens: BigIntColumn;
+  cached_tokens: BigIntColumn;
+  cost_nusd: BigIntColumn;
+  unpriced: BigIntColumn;
+  latency_ms: BigIntColumn;
+}
+
+export interface AlertsTable {
+  id: string;
+  ts: BigIntColumn;
+  type: string;
+  severity: string;
+  message: string;
+  key_id: string | null;
+  project_id: string | null;
+  details: string;
+  dedupe_key: string | null;
+  status: string;
+  acknowledged_at: NullableBigInt;
+  acknowledged_by: string | null;
+}
+
+export interface AlertDeliveriesTable {
+  id: string;
+  alert_id: string;
+  target: string;
+  attempt: number;
+  ts: BigIntColumn;
+  outcome: string;
+  status_code: number | null;
+  error: string | null;
+}
+
+export interface KeySightingsTable {
+  key_id: string;
+  kind: string;
+  value: string;
+  first_seen: BigIntColumn;
+}
+
 export interface Database {
   meta: MetaTable;
   providers: ProvidersTable;
@@ -106,4 +158,8 @@ export interface Database {
   keys: KeysTable;
   admin_tokens: AdminTokensTable;
   usage_events: UsageEventsTable;
+  usage_rollups: UsageRollupsTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  key_sightings: KeySightingsTable;
 }

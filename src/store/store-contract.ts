@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AlertRecord } from '../domain/alerts.js';
 import type {
   AdminTokenRecord,
   CredentialRecord,
@@ -32,6 +33,85 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     describeKeys(() => store);
     describeAdminTokens(() => store);
     describeUsage(() => store);
+    describeAlerts(() => store);
+  });
+}
+
+function alert(over: Partial<AlertRecord> = {}): AlertRecord {
+  return {
+    id: nextId('alr'),
+    ts: T0,
+    type: 'anomaly',
+    severity: 'warning',
+    message: 'cost per minute is 20x the usual',
+    keyId: 'key_a',
+    projectId: 'prj_a',
+    details: { metric: 'cost', value: 1.5 },
+    dedupeKey: null,
+    status: 'open',
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    ...over,
+  };
+}
+
+function describeAlerts(get: () => Store) {
+  describe('alerts', () => {
+    it('reads back every field, lists newest first and filters by status, key and type', async () => {
+      const store = get();
+      const older = alert({ ts: T0 });
+      const newer = alert({ ts: T0 + 5, keyId: 'key_b', type: 'new_ip', dedupeKey: 'new_ip:key_b' });
+      await store.insertAlert(older);
+      await store.insertAlert(newer);
+      expect(await store.getAlert(older.id)).toEqual(older);
+      expect(await store.listAlerts({ limit: 10 })).toEqual([newer, older]);
+      expect(await store.listAlerts({ limit: 10, keyId: 'key_b' })).toEqual([newer]);
+      expect(await store.listAlerts({ limit: 10, type: 'anomaly' })).toEqual([older]);
+      expect(await store.listAlerts({ limit: 10, before: T0 + 5 })).toEqual([older]);
+      expect(await store.findAlertSince('new_ip:key_b', T0)).toEqual(newer);
+      expect(await store.findAlertSince('new_ip:key_b', T0 + 6)).toBeUndefined();
+    });
+
+    it('acknowledges an open alert once, keeping the first acknowledgement', async () => {
+      const store = get();
+      const a = alert();
+      await store.insertAlert(a);
+      const acked = {
+        ...a,
+        status: 'acknowledged' as const,
+        acknowledgedAt: T0 + 1,
+        acknowledgedBy: 'adt_1',
+      };
+      expect(await store.acknowledgeAlert(a.id, T0 + 1, 'adt_1')).toEqual(acked);
+      expect(await store.acknowledgeAlert(a.id, T0 + 2, 'adt_2')).toEqual(acked);
+      expect(await store.listAlerts({ limit: 10, status: 'open' })).toEqual([]);
+      expect(await store.acknowledgeAlert('alr_unknown', T0, 'adt_1')).toBeUndefined();
+    });
+
+    it('logs delivery attempts in order', async () => {
+      const store = get();
+      const base = { alertId: 'alr_1', target: 'ops', ts: T0, statusCode: null, error: null };
+      const first = { ...base, id: nextId('dlv'), attempt: 1, outcome: 'failed' as const, error: 'HTTP 500' };
+      const second = {
+        ...base,
+        id: nextId('dlv'),
+        attempt: 2,
+        ts: T0 + 1,
+        outcome: 'delivered' as const,
+        statusCode: 200,
+      };
+      await store.insertAlertDelivery(second);
+      await store.insertAlertDelivery(first);
+      expect(await store.listAlertDeliveries('alr_1')).toEqual([first, second]);
+    });
+
+    it('remembers sightings once', async () => {
+      const store = get();
+      const s = { keyId: 'key_a', kind: 'network' as const, value: '10.0.0.0/24', firstSeen: T0 };
+      await store.insertSightings([s]);
+      await store.insertSightings([{ ...s, firstSeen: T0 + 9 }]);
+      expect(await store.listSightings()).toEqual([s]);
+    });
   });
 }
 
@@ -556,6 +636,7 @@ function describeAdminTokens(get: () => Store) {
 type Amounts = Omit<UsageRow, 'group'>;
 const ZERO: Amounts = {
   requests: 0,
+  errors: 0,
   inputTokens: 0,
   outputTokens: 0,
   cachedTokens: 0,
@@ -604,6 +685,7 @@ function aggregate(
     const group = groupOf(e);
     const row = rows.get(group) ?? { group, ...ZERO };
     row.requests += 1;
+    row.errors += e.status >= 400 ? 1 : 0;
     row.inputTokens += e.inputTokens;
     row.outputTokens += e.outputTokens;
     row.cachedTokens += e.cachedTokens;
@@ -768,6 +850,7 @@ function describeUsage(get: () => Store) {
         {
           group: null,
           requests: 4,
+          errors: 0,
           inputTokens: 30,
           outputTokens: 20,
           cachedTokens: 0,
@@ -781,6 +864,52 @@ function describeUsage(get: () => Store) {
         ['gpt-4o-mini', 2_500, 0],
         ['my-finetune', 0, 2],
       ]);
+    });
+
+    it('answers ranges that cut through minutes, hours and days exactly as the raw events say', async () => {
+      const store = get();
+      const events = ledger(900);
+      // Several batches, so rollup rows are added to, not only created.
+      for (let i = 0; i < events.length; i += 250) await store.insertUsage(events.slice(i, i + 250));
+      const start = Date.UTC(2025, 0, 1);
+      const ranges: UsageFilter[] = [
+        { from: start + 17 * 60_000 + 1234, to: start + 2 * DAY + 5 * HOUR + 59_999 },
+        { from: start + HOUR, to: start + 2 * DAY },
+        { from: start + 123_456 },
+        { to: start + DAY + 7 * HOUR + 30 * 60_000 + 17 },
+        { from: start + 59_999, to: start + 60_001, keyId: 'key_a' },
+      ];
+      for (const filter of ranges) {
+        for (const groupBy of [null, 'hour', 'day', 'key', 'model'] as const) {
+          expect(
+            sortRows(await store.queryUsage(filter, groupBy)),
+            JSON.stringify({ filter, groupBy }),
+          ).toEqual(aggregate(events, filter, groupBy));
+        }
+      }
+    });
+
+    it('prunes raw events before a time and keeps their totals in the rollups', async () => {
+      const store = get();
+      const events = [T0 - DAY, T0 - HOUR, T0 + 1].map((ts, i) => usage({ ts, inputTokens: i + 1 }));
+      await store.insertUsage(events);
+      expect(await store.pruneUsage(T0)).toBe(2);
+      expect((await store.listUsageEvents({}, 10)).map((e) => e.ts)).toEqual([T0 + 1]);
+      // Whole days are answered from the rollups, so the pruned events still count.
+      expect(
+        (await store.queryUsage({ to: Math.floor(T0 / DAY) * DAY + DAY }, 'day'))[0]?.requests,
+      ).toBeGreaterThan(0);
+      expect((await store.queryUsage({}, null))[0]?.requests).toBe(3);
+    });
+
+    it('lists raw events newest first, filtered by key', async () => {
+      const store = get();
+      const a = usage({ ts: T0, keyId: 'key_a' });
+      const b = usage({ ts: T0 + 5, keyId: 'key_a' });
+      const c = usage({ ts: T0 + 9, keyId: 'key_b' });
+      await store.insertUsage([a, b, c]);
+      expect(await store.listUsageEvents({ keyId: 'key_a' }, 10)).toEqual([b, a]);
+      expect(await store.listUsageEvents({}, 1)).toEqual([c]);
     });
 
     it('keeps costs and token counts beyond 32 bits exact', async () => {

@@ -1,3 +1,4 @@
+import type { AlertDeliveryRecord, AlertFilter, AlertRecord, KeySighting } from '../domain/alerts.js';
 import type {
   AdminTokenRecord,
   CredentialRecord,
@@ -76,9 +77,35 @@ export interface Store {
   findAdminTokenByHash(secretHash: string): Promise<AdminTokenRecord | undefined>;
   revokeAdminToken(id: string, at: number): Promise<AdminTokenRecord | undefined>;
 
-  /** Appends a batch in one transaction: all of it is stored or none. */
+  /**
+   * Appends a batch in one transaction: all of it is stored or none, and the minute, hour and day
+   * rollups are updated in the same transaction.
+   */
   insertUsage(events: readonly UsageEvent[]): Promise<void>;
+  /** Reads rollups where whole buckets cover the range and raw events only for the edges. */
   queryUsage(filter: UsageFilter, groupBy: UsageGroup | null): Promise<UsageRow[]>;
+  /** The newest raw events first. */
+  listUsageEvents(
+    filter: Pick<UsageFilter, 'keyId' | 'projectId' | 'from' | 'to'>,
+    limit: number,
+  ): Promise<UsageEvent[]>;
+  /** Deletes raw events older than `before` (rollups are kept); returns how many went. */
+  pruneUsage(before: number): Promise<number>;
+
+  insertAlert(alert: AlertRecord): Promise<void>;
+  getAlert(id: string): Promise<AlertRecord | undefined>;
+  /** Newest first. */
+  listAlerts(filter: AlertFilter): Promise<AlertRecord[]>;
+  /** The newest alert with this dedupe key raised at or after `since`. */
+  findAlertSince(dedupeKey: string, since: number): Promise<AlertRecord | undefined>;
+  /** Acknowledges an open alert; an acknowledged one stays as it was. */
+  acknowledgeAlert(id: string, at: number, by: string): Promise<AlertRecord | undefined>;
+  insertAlertDelivery(delivery: AlertDeliveryRecord): Promise<void>;
+  listAlertDeliveries(alertId: string): Promise<AlertDeliveryRecord[]>;
+
+  listSightings(): Promise<KeySighting[]>;
+  /** Adds sightings; ones already known are left as they were. */
+  insertSightings(sightings: readonly KeySighting[]): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -33,7 +33,13 @@ const ownerTokens = new Map<string, string>();
 
 /** A real gateway on a loopback port, with a real SQLite file in a fresh (or given) data dir. */
 export async function startGateway(
-  options: { dataDir?: string; env?: Record<string, string>; captureLogs?: boolean; clock?: Clock } = {},
+  options: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    captureLogs?: boolean;
+    clock?: Clock;
+    retryDelay?: (ms: number) => Promise<void>;
+  } = {},
 ): Promise<TestGateway> {
   const dataDir = options.dataDir ?? tempDataDir();
   const env = { KEYWARDEN_LOG_LEVEL: options.captureLogs ? 'trace' : 'silent', ...options.env };
@@ -44,6 +50,7 @@ export async function startGateway(
     logger: createLogger(config.logLevel, sink),
     secretEnv: { ...process.env, ...options.env },
     ...(options.clock && { clock: options.clock }),
+    ...(options.retryDelay && { retryDelay: options.retryDelay }),
   });
   if (keywarden.firstOwnerToken) ownerTokens.set(dataDir, keywarden.firstOwnerToken);
   const adminToken = ownerTokens.get(dataDir);

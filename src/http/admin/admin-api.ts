@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminServices } from '../../admin/admin-services.js';
 import { errorBody } from '../error-envelopes.js';
 import { toGatewayError } from '../to-gateway-error.js';
 import { bearerOf } from './actor-hook.js';
 import { adminTokensRoutes } from './admin-tokens-routes.js';
+import { alertsRoutes } from './alerts-routes.js';
 import { keysRoutes } from './keys-routes.js';
 import { leaksRoutes } from './leaks-routes.js';
 import { projectsRoutes } from './projects-routes.js';
@@ -11,7 +12,12 @@ import { providersRoutes } from './providers-routes.js';
 import { usageRoutes } from './usage-routes.js';
 
 /** `/admin/v1`: every route needs an admin token; every error is `{"error":{"code","message","field"}}`. */
-export async function adminApi(app: FastifyInstance, services: AdminServices): Promise<void> {
+export async function adminApi(
+  app: FastifyInstance,
+  services: AdminServices,
+  /** The dashboard's alternative to the bearer token: the admin token behind a session cookie. */
+  sessionToken: (request: FastifyRequest) => string | undefined = () => undefined,
+): Promise<void> {
   app.decorateRequest('actor', undefined);
 
   app.setErrorHandler((error, request, reply) => {
@@ -22,7 +28,7 @@ export async function adminApi(app: FastifyInstance, services: AdminServices): P
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.url === '/admin/v1/openapi.json') return;
-    request.actor = await services.adminTokens.authenticate(bearerOf(request));
+    request.actor = await services.adminTokens.authenticate(bearerOf(request) ?? sessionToken(request));
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -34,5 +40,6 @@ export async function adminApi(app: FastifyInstance, services: AdminServices): P
     await usageRoutes(scope, services);
     await adminTokensRoutes(scope, services);
     await leaksRoutes(scope, services);
+    await alertsRoutes(scope, services);
   });
 }

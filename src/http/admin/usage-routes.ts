@@ -30,4 +30,29 @@ export async function usageRoutes(app: FastifyInstance, { usage }: AdminServices
     },
     async (request) => usage.query(actorOf(request), request.query),
   );
+
+  app.get<{ Querystring: { key?: string; project?: string; limit?: string } }>(
+    '/usage/events',
+    {
+      schema: {
+        summary: 'The newest metered requests, one per row; filter by key or project',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            key: filter,
+            project: filter,
+            limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { limit, ...rest } = request.query;
+      return usage.events(actorOf(request), {
+        ...rest,
+        ...(limit !== undefined && { limit: Number(limit) }),
+      });
+    },
+  );
 }

@@ -1,0 +1,260 @@
+import type { AlertPort } from '../admin/alerts.js';
+import type { WatchConfig } from '../config/config.js';
+import type { KeySighting } from '../domain/alerts.js';
+import { NANO_PER_USD, type UsageEvent } from '../domain/usage.js';
+import type { Logger } from '../lib/logger.js';
+import { Baseline } from './baseline.js';
+import { networkOf } from './networks.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** An idle gap longer than this is learnt as this many zero minutes, not one per minute. */
+const MAX_IDLE_MINUTES = 180;
+const METRICS = ['requests', 'tokens', 'cost', 'errors'] as const;
+type Metric = (typeof METRICS)[number];
+type Amounts = Record<Metric, number>;
+
+const zero = (): Amounts => ({ requests: 0, tokens: 0, cost: 0, errors: 0 });
+
+/** One key's or project's minute-by-minute rates against its own baselines. */
+interface Subject {
+  minute: number;
+  current: Amounts;
+  baselines: Record<Metric, Baseline>;
+  alerted: Set<Metric>;
+}
+
+export interface UsageWatcherDeps {
+  config: WatchConfig;
+  alerts: AlertPort;
+  /** Suspends a key at once (policy `auto_suspend`). */
+  suspendKey: (keyId: string, reason: string) => Promise<void>;
+  /** Remembers new sightings so a restart does not forget which networks and models a key uses. */
+  saveSightings: (sightings: KeySighting[]) => Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * Watches the live usage stream: per key and per project, requests, tokens, cost and errors per
+ * minute are compared with the subject's own baseline for that hour of day; rules catch fast spend,
+ * new networks, new models and bursts of bad-key attempts. The current minute is checked on every
+ * event, so a spike is caught while it is happening, not when the minute closes.
+ */
+export function createUsageWatcher(deps: UsageWatcherDeps) {
+  const { config } = deps;
+  const subjects = new Map<string, Subject>();
+  const spend = new Map<string, Map<number, number>>();
+  const seen = new Map<string, Set<string>>();
+  const authFailures = new Map<string, number[]>();
+  const floors: Amounts = {
+    requests: config.floors.requests,
+    tokens: config.floors.tokens,
+    cost: config.floors.costUsd,
+    errors: config.floors.errors,
+  };
+
+  const raise = (input: Parameters<AlertPort['raise']>[0]) =>
+    deps.alerts.raise(input).catch((error) => {
+      deps.logger.error({ err: error }, 'could not raise an alert');
+      return undefined;
+    });
+
+  const suspend = (keyId: string, reason: string) =>
+    deps
+      .suspendKey(keyId, reason)
+      .catch((error) => deps.logger.error({ err: error }, 'could not suspend key'));
+
+  const subjectFor = (id: string, minute: number): Subject => {
+    let subject = subjects.get(id);
+    if (!subject) {
+      subject = {
+        minute,
+        current: zero(),
+        baselines: {
+          requests: new Baseline(),
+          tokens: new Baseline(),
+          cost: new Baseline(),
+          errors: new Baseline(),
+        },
+        alerted: new Set(),
+      };
+      subjects.set(id, subject);
+    }
+    // Close the minutes that passed: the one with traffic, then the idle ones as zeros.
+    if (minute > subject.minute) {
+      const idle = Math.min(minute - subject.minute - 1, MAX_IDLE_MINUTES);
+      for (const metric of METRICS) {
+        subject.baselines[metric].learn(hourOf(subject.minute), subject.current[metric]);
+        for (let m = minute - idle; m < minute; m++) subject.baselines[metric].learn(hourOf(m), 0);
+      }
+      subject.minute = minute;
+      subject.current = zero();
+      subject.alerted.clear();
+    }
+    return subject;
+  };
+
+  const checkRates = async (kind: 'key' | 'project', event: UsageEvent, amounts: Amounts) => {
+    const id = kind === 'key' ? event.keyId : event.projectId;
+    const minute = Math.floor(event.ts / MINUTE);
+    const subject = subjectFor(`${kind}:${id}`, minute);
+    if (minute < subject.minute) return; // a late event from an already-closed minute
+    for (const metric of METRICS) subject.current[metric] += amounts[metric];
+    for (const metric of METRICS) {
+      if (subject.alerted.has(metric)) continue;
+      const value = subject.current[metric];
+      const expected = subject.baselines[metric].expected(hourOf(minute), config.warmupMinutes);
+      if (!expected || value < floors[metric]) continue;
+      if (value <= expected.mean + config.sigma * expected.sd || value <= config.ratio * expected.mean)
+        continue;
+      subject.alerted.add(metric);
+      const times = expected.mean > 0 ? Math.round(value / expected.mean) : undefined;
+      const suspending = kind === 'key' && config.onAnomaly === 'auto_suspend';
+      await raise({
+        type: 'anomaly',
+        severity: 'critical',
+        message: `${kind} ${kind === 'key' ? event.keyId : event.projectId}: ${metric} this minute is ${format(metric, value)}${times ? `, ${times}× the usual ${format(metric, expected.mean)}` : ''}${suspending ? '; key suspended' : ''}`,
+        keyId: kind === 'key' ? event.keyId : null,
+        projectId: event.projectId,
+        details: {
+          subject: kind,
+          metric,
+          value,
+          baseline_mean: expected.mean,
+          baseline_sd: expected.sd,
+          minute_start: new Date(minute * MINUTE).toISOString(),
+          suspended: suspending,
+        },
+        dedupeKey: `anomaly:${kind}:${id}:${metric}`,
+      });
+      if (suspending) await suspend(event.keyId, `anomaly in ${metric}`);
+    }
+  };
+
+  const checkSpend = async (event: UsageEvent, usd: number) => {
+    if (config.spendRules.length === 0 || usd <= 0) return;
+    const minute = Math.floor(event.ts / MINUTE);
+    const longest = Math.max(...config.spendRules.map((r) => r.minutes));
+    const perMinute = spend.get(event.keyId) ?? new Map<number, number>();
+    spend.set(event.keyId, perMinute);
+    perMinute.set(minute, (perMinute.get(minute) ?? 0) + usd);
+    for (const m of perMinute.keys()) if (m <= minute - longest) perMinute.delete(m);
+    for (const rule of config.spendRules) {
+      let total = 0;
+      for (const [m, amount] of perMinute) if (m > minute - rule.minutes) total += amount;
+      if (total <= rule.usd) continue;
+      const suspending = config.onAnomaly === 'auto_suspend';
+      const raised = await raise({
+        type: 'spend_rule',
+        severity: 'critical',
+        message: `key ${event.keyId} spent $${total.toFixed(2)} in ${rule.minutes} min (rule: over $${rule.usd})${suspending ? '; key suspended' : ''}`,
+        keyId: event.keyId,
+        projectId: event.projectId,
+        details: { spent_usd: total, rule_usd: rule.usd, rule_minutes: rule.minutes, suspended: suspending },
+        dedupeKey: `spend:${event.keyId}:${rule.usd}/${rule.minutes}`,
+      });
+      if (raised && suspending) await suspend(event.keyId, 'spend rule');
+    }
+  };
+
+  /** True when the key has a history of this kind and the value is new to it. */
+  const sighting = (event: UsageEvent, kind: KeySighting['kind'], value: string): boolean => {
+    const id = `${event.keyId}\u0000${kind}`;
+    const known = seen.get(id);
+    if (known?.has(value)) return false;
+    const first = known === undefined;
+    seen.set(id, (known ?? new Set()).add(value));
+    deps
+      .saveSightings([{ keyId: event.keyId, kind, value, firstSeen: event.ts }])
+      .catch((error) => deps.logger.warn({ err: error }, 'could not save a key sighting'));
+    return !first;
+  };
+
+  const checkSightings = async (event: UsageEvent) => {
+    const network = networkOf(event.clientIp);
+    if (sighting(event, 'network', network) && config.newIpAlerts) {
+      await raise({
+        type: 'new_ip',
+        severity: 'warning',
+        message: `key ${event.keyId} used from a new network ${network}`,
+        keyId: event.keyId,
+        projectId: event.projectId,
+        details: { network, client_ip: event.clientIp },
+        dedupeKey: `new_ip:${event.keyId}:${network}`,
+      });
+    }
+    if (event.model !== null && sighting(event, 'model', event.model) && config.newModelAlerts) {
+      await raise({
+        type: 'new_model',
+        severity: 'info',
+        message: `key ${event.keyId} used model ${event.model} for the first time`,
+        keyId: event.keyId,
+        projectId: event.projectId,
+        details: { model: event.model },
+        dedupeKey: `new_model:${event.keyId}:${event.model}`,
+      });
+    }
+  };
+
+  return {
+    /** Seeds what keys were seen with from the store, so a restart does not alert on old networks. */
+    load(sightings: readonly KeySighting[]): void {
+      for (const s of sightings) {
+        const id = `${s.keyId}\u0000${s.kind}`;
+        seen.set(id, (seen.get(id) ?? new Set()).add(s.value));
+      }
+    },
+
+    /** Looks at one metered request. Resolves when any alert it caused is stored. */
+    async observe(event: UsageEvent): Promise<void> {
+      if (!config.enabled) return;
+      const usd = (event.costNanoUsd ?? 0) / NANO_PER_USD;
+      const amounts: Amounts = {
+        requests: 1,
+        tokens: event.inputTokens + event.outputTokens,
+        cost: usd,
+        errors: event.status >= 400 ? 1 : 0,
+      };
+      await checkRates('key', event, amounts);
+      await checkRates('project', event, amounts);
+      await checkSpend(event, usd);
+      await checkSightings(event);
+      if (event.status === 401) {
+        await raise({
+          type: 'credential_failing',
+          severity: 'critical',
+          message: `provider ${event.providerName} refused keywarden's credential (HTTP 401)`,
+          projectId: null,
+          details: { provider: event.providerName, provider_id: event.providerId },
+          dedupeKey: `credential:${event.providerId}`,
+        });
+      }
+    },
+
+    /** Looks at one refused proxy request: a burst of bad-key answers for one prefix is an alert. */
+    async observeRefusal(code: string, keyPrefix: string | undefined, at: number): Promise<void> {
+      if (!config.enabled || keyPrefix === undefined) return;
+      if (!['invalid_api_key', 'key_revoked', 'key_expired', 'key_suspended'].includes(code)) return;
+      const recent = (authFailures.get(keyPrefix) ?? []).filter((t) => t > at - MINUTE);
+      recent.push(at);
+      if (authFailures.size > 10_000) authFailures.clear();
+      authFailures.set(keyPrefix, recent);
+      if (recent.length < config.authFailureBurst) return;
+      await raise({
+        type: 'auth_failure_spike',
+        severity: 'warning',
+        message: `${recent.length} refused requests in a minute with keys starting ${keyPrefix} (last: ${code})`,
+        details: { key_prefix: keyPrefix, count: recent.length, last_code: code },
+        dedupeKey: `auth_spike:${keyPrefix}`,
+      });
+    },
+  };
+}
+
+export type UsageWatcher = ReturnType<typeof createUsageWatcher>;
+
+const hourOf = (minute: number) => Math.floor((minute * MINUTE) / HOUR) % 24;
+
+function format(metric: Metric, value: number): string {
+  return metric === 'cost' ? `$${value.toFixed(2)}` : String(Math.round(value));
+}
