@@ -2,6 +2,9 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { createAuditAdmin } from './admin/audit-admin.js';
+import type { AuditLog } from './admin/audit-log.js';
+import { createStoreAuditLog } from './admin/audit-store-log.js';
 import { createKeysAdmin } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
@@ -33,6 +36,8 @@ export interface KeywardenOptions {
 export interface Keywarden {
   config: Readonly<Config>;
   admin: AdminServices;
+  /** The audit port, for security events raised outside the admin API (leak reports, anomalies). */
+  auditLog: AuditLog;
   usage: UsageWriter;
   metrics: Metrics;
   server: FastifyInstance;
@@ -52,13 +57,15 @@ export async function createKeywarden(
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
   const changes = createLocalChangeBus();
 
-  const projects = createProjectsAdmin({ store, clock, changes });
+  const audit = createStoreAuditLog({ store, clock });
+  const projects = createProjectsAdmin({ store, clock, changes, audit });
   const admin: AdminServices = {
-    providers: createProvidersAdmin({ store, clock, envelope, changes, config }),
+    providers: createProvidersAdmin({ store, clock, envelope, changes, config, audit }),
     projects,
-    keys: createKeysAdmin({ store, clock, changes, projects }),
+    keys: createKeysAdmin({ store, clock, changes, projects, audit }),
     usage: createUsageAdmin({ store, projects }),
-    adminTokens: createAdminTokensAdmin({ store, clock }),
+    adminTokens: createAdminTokensAdmin({ store, clock, audit }),
+    audit: createAuditAdmin({ store, projects }),
   };
 
   let firstOwnerToken: string | undefined;
@@ -139,6 +146,7 @@ export async function createKeywarden(
   return {
     config,
     admin,
+    auditLog: audit,
     usage,
     metrics,
     server,

@@ -1,4 +1,5 @@
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { createStoreAuditLog } from './admin/audit-store-log.js';
 import type { Config } from './config/config.js';
 import { type ConfigFlags, loadConfig } from './config/load-config.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
@@ -60,7 +61,8 @@ export async function runInit(
   const config = loadConfig({ ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }) });
   const { store, markInitialised } = await openDataDir(config, 'init-only');
   try {
-    const owner = await createAdminTokensAdmin({ store, clock: systemClock }).createOwner();
+    const audit = createStoreAuditLog({ store, clock: systemClock });
+    const owner = await createAdminTokensAdmin({ store, clock: systemClock, audit }).createOwner();
     await markInitialised?.();
     if (flags.json) print(JSON.stringify({ admin_token: owner.token, data_dir: config.dataDir }));
     else {

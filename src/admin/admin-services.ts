@@ -1,4 +1,5 @@
 import type { AdminTokensAdmin } from './admin-tokens-admin.js';
+import type { AuditAdmin } from './audit-admin.js';
 import type { KeysAdmin } from './keys-admin.js';
 import type { ProjectsAdmin } from './projects-admin.js';
 import type { ProvidersAdmin } from './providers-admin.js';
@@ -11,4 +12,5 @@ export interface AdminServices {
   keys: KeysAdmin;
   usage: UsageAdmin;
   adminTokens: AdminTokensAdmin;
+  audit: AuditAdmin;
 }

@@ -1,3 +1,4 @@
+import type { AuditAction } from '../domain/audit.js';
 import { GatewayError, invalidField } from '../domain/errors.js';
 import { issueSecret } from '../domain/key-format.js';
 import {
@@ -12,6 +13,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, canSeeProject } from './actor.js';
+import { type AuditLog, byActor } from './audit-log.js';
 import {
   checkFuture,
   checkIpAllow,
@@ -42,6 +44,7 @@ export interface KeysAdminDeps {
   clock: Clock;
   changes: ChangeBus;
   projects: ProjectsAdmin;
+  audit: AuditLog;
 }
 
 /** The transitions an operator may make; `revoked` is final. */
@@ -51,7 +54,7 @@ const TRANSITIONS: Record<'revoke' | 'suspend' | 'resume', { from: KeyStatus[]; 
   resume: { from: ['active', 'suspended'], to: 'active' },
 };
 
-export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDeps) {
+export function createKeysAdmin({ store, clock, changes, projects, audit }: KeysAdminDeps) {
   const view = async (key: KeyRecord) => keyView(key, await store.findProject(key.projectId), clock.now());
 
   const visible = async (actor: Actor, id: string): Promise<KeyRecord> => {
@@ -69,6 +72,15 @@ export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDe
 
   const changed = (key: KeyRecord) =>
     changes.publish({ kind: 'key', keyId: key.id, secretHash: key.secretHash });
+
+  const audited = (actor: Actor, action: AuditAction, key: KeyRecord, change: Record<string, unknown>) =>
+    audit.append({
+      ...byActor(actor),
+      action,
+      target: { type: 'key', id: key.id },
+      projectId: key.projectId,
+      change,
+    });
 
   return {
     async create(actor: Actor, input: CreateKeyInput) {
@@ -106,6 +118,11 @@ export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDe
       };
       await store.insertKey(key);
       await changed(key);
+      await audited(actor, 'key.created', key, {
+        ...input,
+        project: project.name,
+        prefix: key.displayPrefix,
+      });
       return { ...keyView(key, project, now), key: secret.secret };
     },
 
@@ -142,6 +159,7 @@ export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDe
         updatedAt: clock.now(),
       });
       await changed(key);
+      await audited(actor, 'key.updated', key, keyChange(key, updated ?? key));
       return view(updated ?? key);
     },
 
@@ -157,9 +175,28 @@ export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDe
       }
       const updated = await store.updateKey(key.id, { status: rule.to, updatedAt: clock.now() });
       await changed(key);
+      await audited(actor, TRANSITION_ACTIONS[action], key, { status: { from: key.status, to: rule.to } });
       return view(updated ?? key);
     },
   };
 }
 
 export type KeysAdmin = ReturnType<typeof createKeysAdmin>;
+
+const TRANSITION_ACTIONS = {
+  revoke: 'key.revoked',
+  suspend: 'key.suspended',
+  resume: 'key.resumed',
+} as const satisfies Record<keyof typeof TRANSITIONS, AuditAction>;
+
+/** The audited difference of a key patch: each changed setting, before and after. */
+function keyChange(before: KeyRecord, after: KeyRecord): Record<string, unknown> {
+  const fields = ['scopes', 'limits', 'ipAllow', 'expiresAt', 'defaultProvider'] as const;
+  const change: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) {
+      change[field] = { from: before[field], to: after[field] };
+    }
+  }
+  return change;
+}

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, assertGatewayAdmin, canSeeProject } from './actor.js';
+import { type AuditLog, byActor } from './audit-log.js';
 import { checkLimits, checkName } from './field-rules.js';
 import { projectView } from './views.js';
 
@@ -12,9 +13,10 @@ export interface ProjectsAdminDeps {
   store: Store;
   clock: Clock;
   changes: ChangeBus;
+  audit: AuditLog;
 }
 
-export function createProjectsAdmin({ store, clock, changes }: ProjectsAdminDeps) {
+export function createProjectsAdmin({ store, clock, changes, audit }: ProjectsAdminDeps) {
   /** A project the actor may see; others answer 404 exactly like missing ones. */
   const visible = async (actor: Actor, idOrName: string): Promise<ProjectRecord> => {
     const project = await store.findProject(idOrName);
@@ -40,6 +42,13 @@ export function createProjectsAdmin({ store, clock, changes }: ProjectsAdminDeps
         createdAt: clock.now(),
       };
       await store.insertProject(project);
+      await audit.append({
+        ...byActor(actor),
+        action: 'project.created',
+        target: { type: 'project', id: project.id },
+        projectId: project.id,
+        change: { name: project.name, limits: project.limits },
+      });
       return projectView(project);
     },
 
@@ -57,6 +66,13 @@ export function createProjectsAdmin({ store, clock, changes }: ProjectsAdminDeps
       checkLimits('limits', patch.limits);
       const updated = await store.updateProject(project.id, patch);
       await changes.publish({ kind: 'project', projectId: project.id });
+      await audit.append({
+        ...byActor(actor),
+        action: 'project.updated',
+        target: { type: 'project', id: project.id },
+        projectId: project.id,
+        change: { limits: { from: project.limits, to: updated?.limits ?? project.limits } },
+      });
       return projectView(updated ?? project);
     },
   };

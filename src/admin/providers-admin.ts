@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import type { AuditAction } from '../domain/audit.js';
 import { GatewayError, invalidField } from '../domain/errors.js';
 import type { CredentialRecord, ProviderRecord, ProviderType } from '../domain/records.js';
 import { isLinkLocalOrMetadata } from '../domain/upstream-address.js';
@@ -9,6 +10,7 @@ import { newId } from '../lib/ids.js';
 import { parseSecretRef } from '../secrets/secret-ref.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertGatewayAdmin } from './actor.js';
+import { type AuditLog, byActor } from './audit-log.js';
 import { checkName } from './field-rules.js';
 import { providerView } from './views.js';
 
@@ -40,9 +42,22 @@ export interface ProvidersAdminDeps {
   envelope: Envelope;
   changes: ChangeBus;
   config: Pick<Config, 'proxy'>;
+  audit: AuditLog;
 }
 
-export function createProvidersAdmin({ store, clock, envelope, changes, config }: ProvidersAdminDeps) {
+export function createProvidersAdmin({ store, clock, envelope, changes, config, audit }: ProvidersAdminDeps) {
+  const audited = (
+    actor: Actor,
+    action: AuditAction,
+    provider: ProviderRecord,
+    change: Record<string, unknown>,
+  ) => audit.append({ ...byActor(actor), action, target: { type: 'provider', id: provider.id }, change });
+  const credentialChange = (c: CredentialRecord) => ({
+    credential_id: c.id,
+    fingerprint: c.fingerprint,
+    source: c.secretRef ? c.secretRef.slice(0, c.secretRef.indexOf(':')) : 'stored',
+  });
+
   const view = async (provider: ProviderRecord) =>
     providerView(provider, await store.listCredentials(provider.id));
 
@@ -104,8 +119,15 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       // Local model servers (Ollama, vLLM) often need no key: such a provider starts without credentials.
       const keyless =
         input.type === 'openai-compatible' && input.api_key === undefined && input.secret_ref === undefined;
-      await store.insertProvider(provider, keyless ? undefined : buildCredential(provider.id, input));
+      const credential = keyless ? undefined : buildCredential(provider.id, input);
+      await store.insertProvider(provider, credential);
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.created', provider, {
+        name: provider.name,
+        type: provider.type,
+        base_url: provider.baseUrl,
+        credential: credential ? credentialChange(credential) : null,
+      });
       return view(provider);
     },
 
@@ -123,14 +145,17 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       const provider = await find(idOrName);
       await store.deleteProvider(provider.id);
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.removed', provider, { name: provider.name, base_url: provider.baseUrl });
       return { id: provider.id, name: provider.name, deleted: true };
     },
 
     async addCredential(actor: Actor, idOrName: string, input: CredentialInput) {
       assertGatewayAdmin(actor);
       const provider = await find(idOrName);
-      await store.insertCredential(buildCredential(provider.id, input));
+      const credential = buildCredential(provider.id, input);
+      await store.insertCredential(credential);
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.credential_added', provider, credentialChange(credential));
       return view(provider);
     },
 
@@ -150,6 +175,7 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       }
       await store.setCredentialStatus(credentialId, 'retired');
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.credential_retired', provider, credentialChange(target));
       return view(provider);
     },
   };

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Option } from 'commander';
+import { registerAdminTokens } from './commands/admin-tokens.js';
+import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerProjects } from './commands/projects.js';
@@ -54,6 +56,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerProjects(program, ctx);
   registerKeys(program, ctx);
   registerUsage(program, ctx);
+  registerAudit(program, ctx);
+  registerAdminTokens(program, ctx);
   return program;
 }
 

@@ -85,6 +85,24 @@ export interface UsageEventsTable {
   streamed: number;
 }
 
+export interface AuditLogTable {
+  seq: BigIntColumn;
+  id: string;
+  ts: BigIntColumn;
+  action: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_role: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  project_id: string | null;
+  request_id: string | null;
+  client_ip: string | null;
+  change: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
   meta: MetaTable;
   providers: ProvidersTable;
@@ -93,4 +111,5 @@ export interface Database {
   keys: KeysTable;
   admin_tokens: AdminTokensTable;
   usage_events: UsageEventsTable;
+  audit_log: AuditLogTable;
 }

@@ -7,6 +7,7 @@ import type {
   ProviderRecord,
 } from '../domain/records.js';
 import type { UsageEvent, UsageFilter, UsageGroup, UsageRow } from '../domain/usage.js';
+import { describeAuditLog } from './audit-contract.js';
 import type { Store } from './store.js';
 
 /**
@@ -32,6 +33,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     describeKeys(() => store);
     describeAdminTokens(() => store);
     describeUsage(() => store);
+    describeAuditLog(() => store);
   });
 }
 

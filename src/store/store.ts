@@ -1,3 +1,4 @@
+import type { AuditEntry, AuditFilter, AuditHead } from '../domain/audit.js';
 import type {
   AdminTokenRecord,
   CredentialRecord,
@@ -61,6 +62,17 @@ export interface Store {
   /** Appends a batch in one transaction: all of it is stored or none. */
   insertUsage(events: readonly UsageEvent[]): Promise<void>;
   queryUsage(filter: UsageFilter, groupBy: UsageGroup | null): Promise<UsageRow[]>;
+
+  /**
+   * Appends one audit entry after the current head in one transaction that reads the head (locked
+   * on Postgres) and inserts; `build` turns the head into the sealed entry. A writer that lost a
+   * race (unique `prev_hash`) is retried with the new head, so the chain never forks.
+   */
+  appendAudit(build: (head: AuditHead | undefined) => AuditEntry): Promise<AuditEntry>;
+  /** Entries in log order (`seq`), after `filter.afterSeq`, at most `filter.limit`. */
+  listAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** The last entry written, as recorded beside the log (so a cut-off end is noticed). */
+  auditHead(): Promise<AuditHead | undefined>;
 
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { errorBody } from '../error-envelopes.js';
 import { toGatewayError } from '../to-gateway-error.js';
 import { bearerOf } from './actor-hook.js';
 import { adminTokensRoutes } from './admin-tokens-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { keysRoutes } from './keys-routes.js';
 import { projectsRoutes } from './projects-routes.js';
 import { providersRoutes } from './providers-routes.js';
@@ -21,7 +22,10 @@ export async function adminApi(app: FastifyInstance, services: AdminServices): P
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.url === '/admin/v1/openapi.json') return;
-    request.actor = await services.adminTokens.authenticate(bearerOf(request));
+    request.actor = await services.adminTokens.authenticate(bearerOf(request), {
+      requestId: request.id,
+      clientIp: request.ip,
+    });
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -32,5 +36,6 @@ export async function adminApi(app: FastifyInstance, services: AdminServices): P
     await keysRoutes(scope, services);
     await usageRoutes(scope, services);
     await adminTokensRoutes(scope, services);
+    await auditRoutes(scope, services);
   });
 }
