@@ -5,11 +5,14 @@ import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
 import { createAuditAdmin } from './admin/audit-admin.js';
 import type { AuditLog } from './admin/audit-log.js';
 import { createStoreAuditLog } from './admin/audit-store-log.js';
+import { createDoctorAdmin } from './admin/doctor-admin.js';
+import { createHostPostureChecks } from './admin/doctor-host.js';
 import { createKeysAdmin } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
+import { CONFIG_FILE_NAME } from './config/load-config.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
@@ -22,6 +25,7 @@ import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.
 import { createProxyPipeline } from './proxy/pipeline.js';
 import { createProviderDirectory } from './proxy/upstream/provider-directory.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
+import { MASTER_KEY_FILE } from './secrets/master-key.js';
 import { createSecretRefResolver } from './secrets/secret-ref.js';
 
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -66,6 +70,17 @@ export async function createKeywarden(
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock, audit }),
     audit: createAuditAdmin({ store, projects }),
+    doctor: createDoctorAdmin({
+      store,
+      clock,
+      projects,
+      hostChecks: createHostPostureChecks({
+        dataDir: config.dataDir,
+        configFileName: CONFIG_FILE_NAME,
+        masterKeyFromEnv: config.masterKey !== undefined,
+        masterKeyFileName: MASTER_KEY_FILE,
+      }),
+    }),
   };
 
   let firstOwnerToken: string | undefined;

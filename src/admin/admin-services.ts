@@ -1,5 +1,6 @@
 import type { AdminTokensAdmin } from './admin-tokens-admin.js';
 import type { AuditAdmin } from './audit-admin.js';
+import type { DoctorAdmin } from './doctor-admin.js';
 import type { KeysAdmin } from './keys-admin.js';
 import type { ProjectsAdmin } from './projects-admin.js';
 import type { ProvidersAdmin } from './providers-admin.js';
@@ -13,4 +14,5 @@ export interface AdminServices {
   usage: UsageAdmin;
   adminTokens: AdminTokensAdmin;
   audit: AuditAdmin;
+  doctor: DoctorAdmin;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { registerAdminTokens } from './commands/admin-tokens.js';
 import { registerAudit } from './commands/audit.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerProjects } from './commands/projects.js';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerUsage(program, ctx);
   registerAudit(program, ctx);
   registerAdminTokens(program, ctx);
+  registerDoctor(program, ctx);
   return program;
 }
 

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from '../../admin/admin-services.js';
+import { GatewayError } from '../../domain/errors.js';
 import { errorBody } from '../error-envelopes.js';
 import { toGatewayError } from '../to-gateway-error.js';
 import { bearerOf } from './actor-hook.js';
 import { adminTokensRoutes } from './admin-tokens-routes.js';
 import { auditRoutes } from './audit-routes.js';
+import { doctorRoutes } from './doctor-routes.js';
 import { keysRoutes } from './keys-routes.js';
 import { projectsRoutes } from './projects-routes.js';
 import { providersRoutes } from './providers-routes.js';
@@ -29,6 +31,10 @@ export async function adminApi(app: FastifyInstance, services: AdminServices): P
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Unknown admin paths answer in the admin format, not as a proxy route for a provider named "admin".
+  app.all('/*', { schema: { hide: true } }, async () => {
+    throw new GatewayError('not_found', 'no such admin route');
+  });
 
   await app.register(async (scope) => {
     await providersRoutes(scope, services);
@@ -37,5 +43,6 @@ export async function adminApi(app: FastifyInstance, services: AdminServices): P
     await usageRoutes(scope, services);
     await adminTokensRoutes(scope, services);
     await auditRoutes(scope, services);
+    await doctorRoutes(scope, services);
   });
 }
