@@ -14,6 +14,7 @@ import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import { CONFIG_FILE_NAME } from './config/load-config.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
+import { createUpstreamPolicy } from './domain/upstream-policy.js';
 import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
@@ -62,9 +63,14 @@ export async function createKeywarden(
   const changes = createLocalChangeBus();
 
   const audit = createStoreAuditLog({ store, clock });
+  const upstreamPolicy = createUpstreamPolicy({
+    allowLinkLocal: config.proxy.allowLinkLocalUpstreams,
+    allow: config.proxy.upstreamAllow,
+    deny: config.proxy.upstreamDeny,
+  });
   const projects = createProjectsAdmin({ store, clock, changes, audit });
   const admin: AdminServices = {
-    providers: createProvidersAdmin({ store, clock, envelope, changes, config, audit }),
+    providers: createProvidersAdmin({ store, clock, envelope, changes, config, audit, upstreamPolicy }),
     projects,
     keys: createKeysAdmin({ store, clock, changes, projects, audit }),
     usage: createUsageAdmin({ store, projects }),
@@ -101,6 +107,7 @@ export async function createKeywarden(
   const upstream = createUpstreamClient({
     headersTimeoutMs: config.proxy.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: config.proxy.upstreamBodyTimeoutMs,
+    policy: upstreamPolicy,
   });
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();

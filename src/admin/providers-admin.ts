@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import type { AuditAction } from '../domain/audit.js';
 import { GatewayError, invalidField } from '../domain/errors.js';
 import type { CredentialRecord, ProviderRecord, ProviderType } from '../domain/records.js';
-import { isLinkLocalOrMetadata } from '../domain/upstream-address.js';
+import type { UpstreamPolicy } from '../domain/upstream-policy.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import type { Clock } from '../lib/clock.js';
 import type { Envelope } from '../lib/crypto-envelope.js';
@@ -43,9 +43,18 @@ export interface ProvidersAdminDeps {
   changes: ChangeBus;
   config: Pick<Config, 'proxy'>;
   audit: AuditLog;
+  /** Where provider base URLs may point; also enforced again at connect time. */
+  upstreamPolicy: UpstreamPolicy;
 }
 
-export function createProvidersAdmin({ store, clock, envelope, changes, config, audit }: ProvidersAdminDeps) {
+export function createProvidersAdmin({
+  store,
+  clock,
+  envelope,
+  changes,
+  audit,
+  upstreamPolicy,
+}: ProvidersAdminDeps) {
   const audited = (
     actor: Actor,
     action: AuditAction,
@@ -103,10 +112,7 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config, 
       checkName('name', input.name);
       if (RESERVED_NAMES.has(input.name))
         throw invalidField('name', `"${input.name}" is reserved for keywarden's own routes`);
-      const baseUrl = normalizeBaseUrl(
-        input.base_url ?? DEFAULT_BASE_URLS[input.type],
-        config.proxy.allowLinkLocalUpstreams,
-      );
+      const baseUrl = normalizeBaseUrl(input.base_url ?? DEFAULT_BASE_URLS[input.type], upstreamPolicy);
       if (await store.findProvider(input.name))
         throw new GatewayError('conflict', `provider ${input.name} already exists`);
       const provider: ProviderRecord = {
@@ -183,7 +189,7 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config, 
 
 export type ProvidersAdmin = ReturnType<typeof createProvidersAdmin>;
 
-function normalizeBaseUrl(raw: string | undefined, allowLinkLocal: boolean): string {
+function normalizeBaseUrl(raw: string | undefined, policy: UpstreamPolicy): string {
   if (raw === undefined) throw invalidField('base_url', 'is required for openai-compatible providers');
   let url: URL;
   try {
@@ -195,8 +201,7 @@ function normalizeBaseUrl(raw: string | undefined, allowLinkLocal: boolean): str
     throw invalidField('base_url', 'must be http or https');
   if (url.username || url.password) throw invalidField('base_url', 'must not contain credentials');
   if (url.search || url.hash) throw invalidField('base_url', 'must not contain a query or fragment');
-  if (!allowLinkLocal && isLinkLocalOrMetadata(url.hostname)) {
-    throw invalidField('base_url', 'points at a link-local or cloud-metadata address, which is refused');
-  }
+  const refused = policy.refuseHost(url.hostname);
+  if (refused) throw invalidField('base_url', `refused: ${refused}`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

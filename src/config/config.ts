@@ -30,6 +30,10 @@ export interface Config {
     trustProxy: boolean;
     /** Allow provider base URLs on link-local / cloud-metadata addresses. */
     allowLinkLocalUpstreams: boolean;
+    /** When non-empty, provider hosts (`*.example.com`) and CIDRs allowed; nothing else is. */
+    upstreamAllow: readonly string[];
+    /** Provider hosts and CIDRs never connected to; wins over the allow list. */
+    upstreamDeny: readonly string[];
   };
   usage: {
     /** Longest an event waits in memory before it is written. */
@@ -58,6 +62,8 @@ export const DEFAULTS = {
     upstreamBodyTimeoutMs: 300_000,
     trustProxy: false,
     allowLinkLocalUpstreams: false,
+    upstreamAllow: [],
+    upstreamDeny: [],
   },
   usage: { flushIntervalMs: 250, batchSize: 1000 },
   shutdownGraceMs: 30_000,

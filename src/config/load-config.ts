@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { invalidPolicyEntry } from '../domain/upstream-policy.js';
 import { type Config, DEFAULTS, type PriceOverride } from './config.js';
 
 /** A configuration mistake, reported as one line naming the setting. */
@@ -54,6 +55,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         'proxy.allow_link_local_upstreams',
         proxy.allow_link_local_upstreams ?? DEFAULTS.proxy.allowLinkLocalUpstreams,
       ),
+      upstreamAllow: policyList('proxy.upstream_allow', proxy.upstream_allow),
+      upstreamDeny: policyList('proxy.upstream_deny', proxy.upstream_deny),
     },
     usage: {
       flushIntervalMs: positiveInt(
@@ -118,6 +121,17 @@ function positiveInt(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new ConfigError(`${name}: must be a positive whole number`);
   }
+  return value;
+}
+
+function policyList(name: string, value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new ConfigError(`${name}: must be a list of host names and CIDRs`);
+  }
+  const bad = invalidPolicyEntry(value);
+  if (bad !== undefined)
+    throw new ConfigError(`${name}: ${JSON.stringify(bad)} is neither a host name nor a CIDR`);
   return value;
 }
 
