@@ -46,6 +46,8 @@ export interface Keywarden {
   usage: UsageWriter;
   metrics: Metrics;
   server: FastifyInstance;
+  /** The admin API and dashboard, when `admin_port` / `admin_host` put them on their own listener. */
+  adminServer: FastifyInstance | undefined;
   /** The owner token minted by this start, when it initialised the data dir; shown once. */
   firstOwnerToken: string | undefined;
   /** Stops accepting, waits (bounded) for in-flight requests and streams, flushes usage, closes storage. */
@@ -133,24 +135,32 @@ export async function createKeywarden(
 
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
-  const server = await createHttpServer({
-    logger,
-    admin,
-    metrics: metrics.registry,
-    trustProxy: config.proxy.trustProxy,
-    version: VERSION,
-    isClosing: () => closing !== undefined,
-    proxy: {
-      handle,
-      dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),
-      maxBodyBytes: config.proxy.maxBodyBytes,
-      inFlight,
-    },
-  });
+  const separateAdmin = config.adminPort !== undefined || config.adminHost !== undefined;
+  const serverFor = (serves: 'all' | 'proxy' | 'admin') =>
+    createHttpServer({
+      logger,
+      admin,
+      metrics: metrics.registry,
+      trustProxy: config.proxy.trustProxy,
+      version: VERSION,
+      isClosing: () => closing !== undefined,
+      clock,
+      limits: config.http,
+      serves,
+      proxy: {
+        handle,
+        dialectOf: (name) =>
+          name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai'),
+        maxBodyBytes: config.proxy.maxBodyBytes,
+        inFlight,
+      },
+    });
+  const server = await serverFor(separateAdmin ? 'proxy' : 'all');
+  const adminServer = separateAdmin ? await serverFor('admin') : undefined;
 
   const close = async () => {
     // Stop accepting; requests that arrive on open keep-alive connections now get 503.
-    const closed = server.close();
+    const closed = Promise.all([server.close(), adminServer?.close()]);
     const deadline = Date.now() + config.shutdownGraceMs;
     while (inFlight.size > 0 && Date.now() < deadline) {
       const grace = new Promise<void>((resolve) => setTimeout(resolve, deadline - Date.now()).unref());
@@ -172,6 +182,7 @@ export async function createKeywarden(
     usage,
     metrics,
     server,
+    adminServer,
     firstOwnerToken,
     close: () => {
       closing ??= close();

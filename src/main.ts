@@ -33,11 +33,23 @@ export async function runServe(flags: ConfigFlags, print: Print = console.log): 
     await keywarden.close();
     throw error;
   });
+  const adminHost = config.adminHost ?? config.host;
+  await keywarden.adminServer
+    ?.listen({ host: adminHost, port: config.adminPort ?? config.port })
+    .catch(async (error) => {
+      await keywarden.close();
+      throw error;
+    });
   const port = keywarden.server.server.address();
   const url = publicUrl(config, typeof port === 'object' && port ? port.port : config.port);
+  const adminAddress = keywarden.adminServer?.server.address();
+  const adminUrl =
+    adminAddress && typeof adminAddress === 'object'
+      ? publicUrl({ ...config, host: adminHost }, adminAddress.port)
+      : url;
   if (keywarden.firstOwnerToken) printOwnerToken(print, keywarden.firstOwnerToken);
   print(`keywarden listening on ${url}`);
-  print(`dashboard: ${url}/   admin API: ${url}/admin/v1   OpenAI base URL: ${url}/v1`);
+  print(`dashboard: ${adminUrl}/   admin API: ${adminUrl}/admin/v1   OpenAI base URL: ${url}/v1`);
 
   await new Promise<void>((resolve) => {
     const stop = () => {

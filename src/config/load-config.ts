@@ -31,11 +31,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const proxy = section(file, 'proxy');
   const usage = section(file, 'usage');
   const pricing = section(file, 'pricing');
+  const http = section(file, 'http');
+  const int = (name: keyof typeof DEFAULTS.http, key: string) =>
+    positiveInt(`http.${key}`, http[key] ?? DEFAULTS.http[name]);
+  const adminPort = env.KEYWARDEN_ADMIN_PORT ?? file.admin_port;
 
   const config: Config = {
     dataDir,
     host: str('host', flags.host ?? env.KEYWARDEN_HOST ?? file.host ?? DEFAULTS.host),
     port: port(flags.port ?? env.KEYWARDEN_PORT ?? file.port ?? DEFAULTS.port),
+    adminHost: optionalStr('admin_host', env.KEYWARDEN_ADMIN_HOST || file.admin_host),
+    adminPort: adminPort === undefined || adminPort === '' ? undefined : port(adminPort),
     databaseUrl: optionalStr('database_url', env.DATABASE_URL || file.database_url),
     redisUrl: optionalStr('redis_url', env.REDIS_URL || file.redis_url),
     logLevel: logLevel(env.KEYWARDEN_LOG_LEVEL ?? file.log_level ?? DEFAULTS.logLevel),
@@ -57,6 +63,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       ),
       upstreamAllow: policyList('proxy.upstream_allow', proxy.upstream_allow),
       upstreamDeny: policyList('proxy.upstream_deny', proxy.upstream_deny),
+    },
+    http: {
+      headersTimeoutMs: int('headersTimeoutMs', 'headers_timeout_ms'),
+      requestTimeoutMs: int('requestTimeoutMs', 'request_timeout_ms'),
+      idleTimeoutMs: int('idleTimeoutMs', 'idle_timeout_ms'),
+      adminMaxJsonDepth: int('adminMaxJsonDepth', 'admin_max_json_depth'),
+      proxyMaxJsonDepth: int('proxyMaxJsonDepth', 'proxy_max_json_depth'),
+      authFailureBurst: int('authFailureBurst', 'auth_failure_burst'),
+      authFailuresPerMinute: int('authFailuresPerMinute', 'auth_failures_per_minute'),
     },
     usage: {
       flushIntervalMs: positiveInt(

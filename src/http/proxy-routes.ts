@@ -1,8 +1,12 @@
 import { pipeline as pipeStreams } from 'node:stream';
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { categoryOf, GatewayError } from '../domain/errors.js';
+import { exceedsJsonDepth } from '../lib/json-depth.js';
+import { presentedKey } from '../proxy/authenticate/authenticate-key.js';
 import type { ProxyReply, ProxyRequest } from '../proxy/pipeline.js';
 import type { Dialect } from '../proxy/upstream/providers/provider-adapter.js';
+import type { AuthThrottle } from './auth-throttle.js';
 import { errorBody } from './error-envelopes.js';
 import { toGatewayError } from './to-gateway-error.js';
 
@@ -15,6 +19,13 @@ export interface ProxyRoutesDeps {
   inFlight: Set<Promise<void>>;
 }
 
+export interface ProxyHardening {
+  /** Slows clients that keep presenting keys that do not work. */
+  throttle: AuthThrottle;
+  /** Deepest nesting accepted in a JSON body. */
+  maxJsonDepth: number;
+}
+
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /**
@@ -22,9 +33,19 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * bytes (never re-parsed by Fastify) and replies are written straight to the socket, so a stream
  * reaches the client chunk by chunk.
  */
-export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): Promise<void> {
+export async function proxyRoutes(
+  app: FastifyInstance,
+  deps: ProxyRoutesDeps & ProxyHardening,
+): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (req, body, done) => {
+    const json = String(req.headers['content-type'] ?? '').includes('json');
+    if (json && exceedsJsonDepth(body as Buffer, deps.maxJsonDepth)) {
+      done(
+        new GatewayError('invalid_json', `the JSON body is nested deeper than ${deps.maxJsonDepth} levels`),
+      );
+      return;
+    }
     done(null, body);
   });
 
@@ -59,6 +80,21 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): 
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) aborted.abort();
     });
+    const credential = presentedKey(request.headers);
+    const wait = deps.throttle.retryAfter(request.ip, credential);
+    if (wait > 0) {
+      const error = new GatewayError(
+        'rate_limited',
+        'too many failed authentications from this address; retry later',
+        {
+          headers: { 'retry-after': String(wait) },
+        },
+      );
+      return reply
+        .code(error.status)
+        .headers(error.headers ?? {})
+        .send(errorBody(error, deps.dialectOf(providerName)));
+    }
     const result = await deps.handle({
       requestId: request.id,
       method: request.method,
@@ -69,6 +105,11 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): 
       clientIp: request.ip,
       signal: aborted.signal,
     });
+    if (credential) {
+      const authFailed = result.kind === 'refused' && categoryOf(result.error.code) === 'authentication';
+      if (authFailed) deps.throttle.failed(request.ip);
+      else deps.throttle.succeeded(request.ip, credential);
+    }
     if (result.kind === 'refused') {
       for (const [name, value] of Object.entries(result.error.headers ?? {})) reply.header(name, value);
       return reply.code(result.error.status).send(errorBody(result.error, result.dialect));

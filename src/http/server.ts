@@ -2,11 +2,15 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AdminServices } from '../admin/admin-services.js';
+import type { Config } from '../config/config.js';
 import { GatewayError } from '../domain/errors.js';
+import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { adminApi } from './admin/admin-api.js';
+import { type AuthThrottle, createAuthThrottle } from './auth-throttle.js';
 import { errorBody } from './error-envelopes.js';
+import { setSecurityHeaders } from './hardening.js';
 import { type ProxyRoutesDeps, proxyRoutes } from './proxy-routes.js';
 
 export interface HttpServerDeps {
@@ -18,6 +22,11 @@ export interface HttpServerDeps {
   version: string;
   /** True once shutdown began: requests still arriving on open connections get a 503. */
   isClosing: () => boolean;
+  clock: Clock;
+  /** Timeouts, JSON depth and failed-authentication budgets. */
+  limits: Config['http'];
+  /** `all` on one port; or the proxy and the admin side each on their own listener. */
+  serves?: 'all' | 'proxy' | 'admin';
 }
 
 /** One Fastify app on one port: the proxy, the admin API and the landing page. */
@@ -33,48 +42,67 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
     // Answered by the hook below instead, in the caller's error format.
     return503OnClosing: false,
+    connectionTimeout: deps.limits.idleTimeoutMs,
+    requestTimeout: deps.limits.requestTimeoutMs,
   });
+  // Slow clients: headers must arrive within this (slowloris); the whole request within requestTimeout.
+  app.server.headersTimeout = Math.min(deps.limits.headersTimeoutMs, deps.limits.requestTimeoutMs);
+  const serves = deps.serves ?? 'all';
+  const throttle = (): AuthThrottle =>
+    createAuthThrottle(deps.clock, {
+      burst: deps.limits.authFailureBurst,
+      perMinute: deps.limits.authFailuresPerMinute,
+    });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    setSecurityHeaders(request, reply);
     if (deps.isClosing()) {
       reply.header('connection', 'close');
       throw new GatewayError('shutting_down', 'keywarden is shutting down; retry on another instance');
     }
   });
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'keywarden admin API',
-        version: deps.version,
-        description:
-          'Providers, projects, keys, usage and admin tokens. Authenticate with Authorization: Bearer kwa_...',
+  if (serves !== 'proxy') {
+    await app.register(swagger, {
+      openapi: {
+        info: {
+          title: 'keywarden admin API',
+          version: deps.version,
+          description:
+            'Providers, projects, keys, usage and admin tokens. Authenticate with Authorization: Bearer kwa_...',
+        },
+        components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+        security: [{ adminToken: [] }],
       },
-      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
-      security: [{ adminToken: [] }],
-    },
-  });
+    });
 
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send(errorBody(new GatewayError('not_found', 'no such route'), 'admin'));
-  });
+    app.setNotFoundHandler((_request, reply) => {
+      reply.code(404).send(errorBody(new GatewayError('not_found', 'no such route'), 'admin'));
+    });
 
-  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('application/json').send({
-      service: 'keywarden',
-      version: deps.version,
-      admin_api: '/admin/v1',
-      openapi: '/admin/v1/openapi.json',
-      proxy: { openai_sdk_base_url: '/v1', by_provider: '/{provider}/v1/...' },
-    }),
-  );
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('application/json').send({
+        service: 'keywarden',
+        version: deps.version,
+        admin_api: '/admin/v1',
+        openapi: '/admin/v1/openapi.json',
+        proxy: { openai_sdk_base_url: '/v1', by_provider: '/{provider}/v1/...' },
+      }),
+    );
+  }
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  await app.register((scope) => adminApi(scope, deps.admin), { prefix: '/admin/v1' });
-  await app.register((scope) => proxyRoutes(scope, deps.proxy));
+  if (serves !== 'proxy') {
+    const options = { throttle: throttle(), maxJsonDepth: deps.limits.adminMaxJsonDepth };
+    await app.register((scope) => adminApi(scope, deps.admin, options), { prefix: '/admin/v1' });
+  }
+  if (serves !== 'admin') {
+    const options = { throttle: throttle(), maxJsonDepth: deps.limits.proxyMaxJsonDepth };
+    await app.register((scope) => proxyRoutes(scope, { ...deps.proxy, ...options }));
+  }
   return app;
 }

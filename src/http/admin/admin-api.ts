@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from '../../admin/admin-services.js';
 import { GatewayError } from '../../domain/errors.js';
+import type { AuthThrottle } from '../auth-throttle.js';
 import { errorBody } from '../error-envelopes.js';
+import { limitJsonDepth } from '../hardening.js';
 import { toGatewayError } from '../to-gateway-error.js';
 import { bearerOf } from './actor-hook.js';
 import { adminTokensRoutes } from './admin-tokens-routes.js';
@@ -13,21 +15,40 @@ import { providersRoutes } from './providers-routes.js';
 import { usageRoutes } from './usage-routes.js';
 
 /** `/admin/v1`: every route needs an admin token; every error is `{"error":{"code","message","field"}}`. */
-export async function adminApi(app: FastifyInstance, services: AdminServices): Promise<void> {
+export async function adminApi(
+  app: FastifyInstance,
+  services: AdminServices,
+  options: { throttle: AuthThrottle; maxJsonDepth: number },
+): Promise<void> {
   app.decorateRequest('actor', undefined);
+  limitJsonDepth(app, options.maxJsonDepth);
 
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = toGatewayError(error);
     if (gatewayError.code === 'internal_error') request.log.error({ err: error }, 'admin request failed');
+    for (const [name, value] of Object.entries(gatewayError.headers ?? {})) reply.header(name, value);
     reply.code(gatewayError.status).send(errorBody(gatewayError, 'admin'));
   });
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.url === '/admin/v1/openapi.json') return;
-    request.actor = await services.adminTokens.authenticate(bearerOf(request), {
-      requestId: request.id,
-      clientIp: request.ip,
-    });
+    const bearer = bearerOf(request);
+    const wait = options.throttle.retryAfter(request.ip, bearer);
+    if (wait > 0) {
+      throw new GatewayError('rate_limited', 'too many failed sign-ins from this address; retry later', {
+        headers: { 'retry-after': String(wait) },
+      });
+    }
+    try {
+      request.actor = await services.adminTokens.authenticate(bearer, {
+        requestId: request.id,
+        clientIp: request.ip,
+      });
+    } catch (error) {
+      if (bearer) options.throttle.failed(request.ip);
+      throw error;
+    }
+    if (bearer) options.throttle.succeeded(request.ip, bearer);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
