@@ -75,6 +75,11 @@ export async function proxyRoutes(
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
     const providerName = providerOf(request);
     const wildcard = (request.params as { '*': string })['*'];
+    if (!isSafePath(wildcard)) {
+      throw new GatewayError('validation_error', 'the path holds control characters or "." / ".." segments', {
+        field: 'path',
+      });
+    }
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const aborted = new AbortController();
     reply.raw.on('close', () => {
@@ -99,7 +104,7 @@ export async function proxyRoutes(
       requestId: request.id,
       method: request.method,
       providerName,
-      path: `${providerName === null ? '/v1/' : '/'}${wildcard}${query}`,
+      path: `${providerName === null ? '/v1/' : '/'}${encodePath(wildcard)}${query}`,
       headers: request.headers,
       body: request.body instanceof Buffer ? request.body : undefined,
       clientIp: request.ip,
@@ -129,4 +134,19 @@ export async function proxyRoutes(
 
   app.route({ method: [...METHODS], url: '/v1/*', handler, schema: { hide: true } });
   app.route({ method: [...METHODS], url: '/:provider/*', handler, schema: { hide: true } });
+}
+
+/**
+ * The decoded path after the provider prefix goes upstream as-is, so it may not climb out of the
+ * provider's base path (`..`, also spelled `%2e%2e`) or smuggle control characters.
+ */
+function isSafePath(path: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) return false;
+  return !path.split('/').some((segment) => segment === '..' || segment === '.');
+}
+
+/** Fastify hands the path decoded; it goes upstream encoded again, so `?`, `#` and spaces stay path text. */
+function encodePath(path: string): string {
+  return encodeURI(path).replace(/\?/g, '%3F').replace(/#/g, '%23');
 }

@@ -1,5 +1,10 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AdminServices } from '../admin/admin-services.js';
 import type { Config } from '../config/config.js';
@@ -12,6 +17,7 @@ import { type AuthThrottle, createAuthThrottle } from './auth-throttle.js';
 import { errorBody } from './error-envelopes.js';
 import { setSecurityHeaders } from './hardening.js';
 import { type ProxyRoutesDeps, proxyRoutes } from './proxy-routes.js';
+import { toGatewayError } from './to-gateway-error.js';
 
 export interface HttpServerDeps {
   logger: Logger;
@@ -42,6 +48,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
     // Answered by the hook below instead, in the caller's error format.
     return503OnClosing: false,
+    // Malformed URLs and headers are refused by Fastify before any route: answer in the caller's shape.
+    frameworkErrors: (error, request, reply) => {
+      const dialect = request.url.startsWith('/admin/')
+        ? 'admin'
+        : request.url.startsWith('/anthropic/')
+          ? 'anthropic'
+          : 'openai';
+      const refusal = toGatewayError(error);
+      (reply as FastifyReply).code(refusal.status).send(errorBody(refusal, dialect));
+    },
     connectionTimeout: deps.limits.idleTimeoutMs,
     requestTimeout: deps.limits.requestTimeoutMs,
   });
