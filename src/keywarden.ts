@@ -7,12 +7,13 @@ import type { AuditLog } from './admin/audit-log.js';
 import { createStoreAuditLog } from './admin/audit-store-log.js';
 import { createDoctorAdmin } from './admin/doctor-admin.js';
 import { createHostPostureChecks } from './admin/doctor-host.js';
-import { createKeysAdmin } from './admin/keys-admin.js';
+import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import { CONFIG_FILE_NAME } from './config/load-config.js';
+import { createMemoryCounters } from './counters/memory/memory-counters.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { createUpstreamPolicy } from './domain/upstream-policy.js';
 import { createLocalChangeBus } from './events/change-bus.js';
@@ -20,6 +21,9 @@ import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { limitUsage } from './limits/limit-usage.js';
+import { createAdmission } from './proxy/admit/admit-request.js';
+import { createProjectDirectory } from './proxy/admit/project-directory.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
@@ -70,11 +74,14 @@ export async function createKeywarden(
     allow: config.proxy.upstreamAllow,
     deny: config.proxy.upstreamDeny,
   });
-  const projects = createProjectsAdmin({ store, clock, changes, audit });
+  const counters = createMemoryCounters();
+  const limitUsageOf: LimitUsageOf = (subject) =>
+    limitUsage({ counters, store, timeZone: config.limits.timeZone }, subject, clock.now());
+  const projects = createProjectsAdmin({ store, clock, changes, audit, limitUsage: limitUsageOf });
   const admin: AdminServices = {
     providers: createProvidersAdmin({ store, clock, envelope, changes, config, audit, upstreamPolicy }),
     projects,
-    keys: createKeysAdmin({ store, clock, changes, projects, audit }),
+    keys: createKeysAdmin({ store, clock, changes, projects, audit, limitUsage: limitUsageOf }),
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock, audit }),
     audit: createAuditAdmin({ store, projects }),
@@ -113,24 +120,36 @@ export async function createKeywarden(
   });
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
+  const prices = createPriceTable({
+    ...config.pricing,
+    onUnpriced: (providerType, model) => {
+      metrics.unpricedRequests.inc({ provider_type: providerType, model });
+      if (unpriced.has(`${providerType}/${model}`)) return;
+      unpriced.add(`${providerType}/${model}`);
+      logger.warn(
+        { provider_type: providerType, model },
+        'no price for model; its usage is recorded with cost null',
+      );
+    },
+  });
+  const admit = createAdmission({
+    counters,
+    projects: createProjectDirectory({ store, changes }),
+    store,
+    prices,
+    timeZone: config.limits.timeZone,
+    defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
+    onBudgetThreshold: (event) => logger.warn({ budget: event }, 'budget threshold crossed'),
+  });
   const handle = createProxyPipeline({
     keys: createKeyDirectory({ store, changes, clock }),
     providers,
+    admit,
     upstream,
     usage,
     clock,
-    prices: createPriceTable({
-      ...config.pricing,
-      onUnpriced: (providerType, model) => {
-        metrics.unpricedRequests.inc({ provider_type: providerType, model });
-        if (unpriced.has(`${providerType}/${model}`)) return;
-        unpriced.add(`${providerType}/${model}`);
-        logger.warn(
-          { provider_type: providerType, model },
-          'no price for model; its usage is recorded with cost null',
-        );
-      },
-    }),
+    logger,
+    prices,
   });
 
   const inFlight = new Set<Promise<void>>();
@@ -172,6 +191,7 @@ export async function createKeywarden(
     await closed;
     await upstream.close().catch(() => undefined);
     await usage.close();
+    await counters.close();
     await store.close();
   };
 

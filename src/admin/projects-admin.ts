@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, assertGatewayAdmin, canSeeProject } from './actor.js';
 import { type AuditLog, byActor } from './audit-log.js';
 import { checkLimits, checkName } from './field-rules.js';
+import type { LimitUsageOf } from './keys-admin.js';
 import { projectView } from './views.js';
 
 export interface ProjectsAdminDeps {
@@ -14,9 +15,10 @@ export interface ProjectsAdminDeps {
   clock: Clock;
   changes: ChangeBus;
   audit: AuditLog;
+  limitUsage: LimitUsageOf;
 }
 
-export function createProjectsAdmin({ store, clock, changes, audit }: ProjectsAdminDeps) {
+export function createProjectsAdmin({ store, clock, changes, audit, limitUsage }: ProjectsAdminDeps) {
   /** A project the actor may see; others answer 404 exactly like missing ones. */
   const visible = async (actor: Actor, idOrName: string): Promise<ProjectRecord> => {
     const project = await store.findProject(idOrName);
@@ -57,7 +59,14 @@ export function createProjectsAdmin({ store, clock, changes, audit }: ProjectsAd
     },
 
     async get(actor: Actor, idOrName: string) {
-      return projectView(await visible(actor, idOrName));
+      const project = await visible(actor, idOrName);
+      const usage = await limitUsage({
+        scope: 'project',
+        id: project.id,
+        projectId: project.id,
+        limits: project.limits,
+      });
+      return { ...projectView(project), limits_usage: usage };
     },
 
     async update(actor: Actor, idOrName: string, patch: { limits?: Limits }) {

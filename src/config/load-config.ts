@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { checkTimeZone } from '../domain/periods.js';
 import { invalidPolicyEntry } from '../domain/upstream-policy.js';
 import { type Config, DEFAULTS, type PriceOverride } from './config.js';
 
@@ -35,6 +36,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const int = (name: keyof typeof DEFAULTS.http, key: string) =>
     positiveInt(`http.${key}`, http[key] ?? DEFAULTS.http[name]);
   const adminPort = env.KEYWARDEN_ADMIN_PORT ?? file.admin_port;
+  const limits = section(file, 'limits');
 
   const config: Config = {
     dataDir,
@@ -84,6 +86,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       overrides: priceOverrides(pricing.overrides),
       fallback:
         pricing.fallback === undefined ? undefined : priceOverride('pricing.fallback', pricing.fallback),
+    },
+    limits: {
+      timeZone: timeZone(limits.time_zone ?? DEFAULTS.limits.timeZone),
+      defaultMaxOutputTokens: positiveInt(
+        'limits.default_max_output_tokens',
+        limits.default_max_output_tokens ?? DEFAULTS.limits.defaultMaxOutputTokens,
+      ),
     },
     shutdownGraceMs: positiveInt('shutdown_grace_ms', file.shutdown_grace_ms ?? DEFAULTS.shutdownGraceMs),
   };
@@ -153,6 +162,18 @@ function policyList(name: string, value: unknown): string[] {
 function bool(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new ConfigError(`${name}: must be true or false`);
   return value;
+}
+
+function timeZone(value: unknown): string {
+  const zone = str('limits.time_zone', value);
+  try {
+    checkTimeZone(zone);
+  } catch {
+    throw new ConfigError(
+      `limits.time_zone: unknown time zone ${JSON.stringify(zone)} (use an IANA name, e.g. Europe/Berlin)`,
+    );
+  }
+  return zone;
 }
 
 function logLevel(value: unknown): Config['logLevel'] {

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  BudgetClaim,
+  ConcurrencyClaim,
+  CounterState,
+  Counters,
+  LimitClaim,
+  RateClaim,
+  Reservation,
+} from '../counters.js';
+
+interface BudgetState {
+  spent: number;
+  reserved: number;
+  resetAt: number;
+}
+
+/** Stale counters are swept once the maps grow past this many entries. */
+const SWEEP_AT = 100_000;
+
+/**
+ * The embedded counters: plain maps in one process. Each operation runs start to end without
+ * awaiting, so it is atomic with respect to every other request in the process.
+ */
+export function createMemoryCounters(): Counters {
+  /** GCRA theoretical arrival time per rate counter. */
+  const tats = new Map<string, number>();
+  const slots = new Map<string, number>();
+  const budgets = new Map<string, BudgetState>();
+
+  const interval = (claim: RateClaim) => claim.windowMs / claim.limit;
+
+  const rateState = (claim: RateClaim, now: number): CounterState => {
+    const tat = Math.max(tats.get(claim.counter) ?? now, now);
+    const used = Math.min(claim.limit, Math.ceil((tat - now) / interval(claim) - 1e-9));
+    return {
+      counter: claim.counter,
+      kind: 'rate',
+      used,
+      limit: claim.limit,
+      remaining: claim.limit - used,
+      resetAt: tat,
+    };
+  };
+
+  const slotState = (claim: ConcurrencyClaim): CounterState => {
+    const used = slots.get(claim.counter) ?? 0;
+    return {
+      counter: claim.counter,
+      kind: 'concurrency',
+      used,
+      limit: claim.limit,
+      remaining: Math.max(0, claim.limit - used),
+      resetAt: null,
+    };
+  };
+
+  const budgetState = (claim: BudgetClaim): CounterState => {
+    const state = budgets.get(claim.counter);
+    const used = state ? state.spent + state.reserved : 0;
+    return {
+      counter: claim.counter,
+      kind: 'budget',
+      used,
+      limit: claim.limitNano,
+      remaining: Math.max(0, claim.limitNano - used),
+      resetAt: claim.resetAt,
+    };
+  };
+
+  const stateOf = (claim: LimitClaim, now: number): CounterState =>
+    claim.kind === 'rate'
+      ? rateState(claim, now)
+      : claim.kind === 'concurrency'
+        ? slotState(claim)
+        : budgetState(claim);
+
+  /** How long until `claim` could be taken, or 0 when it can be taken now. */
+  const waitFor = (claim: LimitClaim, now: number): number => {
+    if (claim.kind === 'rate') {
+      const tat = Math.max(tats.get(claim.counter) ?? now, now);
+      const over = tat + claim.amount * interval(claim) - now - claim.windowMs;
+      return over > 0 ? Math.ceil(over) : 0;
+    }
+    if (claim.kind === 'concurrency') return (slots.get(claim.counter) ?? 0) + 1 > claim.limit ? 1000 : 0;
+    const state = budgets.get(claim.counter);
+    if (!claim.hard || !state) return 0;
+    return state.spent + state.reserved + claim.amountNano > claim.limitNano
+      ? Math.max(1, claim.resetAt - now)
+      : 0;
+  };
+
+  const sweep = (now: number) => {
+    if (tats.size + budgets.size < SWEEP_AT) return;
+    for (const [name, tat] of tats) if (tat < now) tats.delete(name);
+    for (const [name, state] of budgets)
+      if (state.resetAt < now && state.reserved === 0) budgets.delete(name);
+  };
+
+  return {
+    async reserve(claims, now) {
+      const unseeded = claims
+        .filter((c) => c.kind === 'budget' && !budgets.has(c.counter))
+        .map((c) => c.counter);
+      if (unseeded.length > 0) return { ok: false, unseeded };
+      for (const claim of claims) {
+        const retryAfterMs = waitFor(claim, now);
+        if (retryAfterMs > 0) {
+          return { ok: false, refused: claim, retryAfterMs, states: claims.map((c) => stateOf(c, now)) };
+        }
+      }
+      for (const claim of claims) {
+        if (claim.kind === 'rate') {
+          const tat = Math.max(tats.get(claim.counter) ?? now, now);
+          tats.set(claim.counter, tat + claim.amount * interval(claim));
+        } else if (claim.kind === 'concurrency') {
+          slots.set(claim.counter, (slots.get(claim.counter) ?? 0) + 1);
+        } else {
+          const state = budgets.get(claim.counter) as BudgetState;
+          state.reserved += claim.amountNano;
+        }
+      }
+      sweep(now);
+      return {
+        ok: true,
+        reservation: { id: randomUUID(), claims },
+        states: claims.map((c) => stateOf(c, now)),
+      };
+    },
+
+    async settle(reservation, actual, now) {
+      giveBack(reservation, actual);
+      return reservation.claims.filter((c) => c.kind === 'budget').map((c) => stateOf(c, now));
+    },
+
+    async release(reservation) {
+      giveBack(reservation, null);
+    },
+
+    async seedBudget(counter, spentNano, resetAt) {
+      if (!budgets.has(counter)) budgets.set(counter, { spent: spentNano, reserved: 0, resetAt });
+    },
+
+    async read(claims, now) {
+      return claims.map((c) => stateOf(c, now));
+    },
+
+    async close() {
+      tats.clear();
+      slots.clear();
+      budgets.clear();
+    },
+  };
+
+  /** Settles (with the actual cost and tokens) or releases (`null`: nothing was consumed). */
+  function giveBack(reservation: Reservation, actual: { costNano: number; tokens: number } | null) {
+    for (const claim of reservation.claims) {
+      if (claim.kind === 'rate') {
+        const taken =
+          actual === null ? claim.amount : claim.unit === 'tokens' ? claim.amount - actual.tokens : 0;
+        const tat = tats.get(claim.counter);
+        if (tat !== undefined && taken !== 0) tats.set(claim.counter, tat - taken * interval(claim));
+      } else if (claim.kind === 'concurrency') {
+        slots.set(claim.counter, Math.max(0, (slots.get(claim.counter) ?? 0) - 1));
+      } else {
+        const state = budgets.get(claim.counter);
+        if (!state) continue;
+        state.reserved = Math.max(0, state.reserved - claim.amountNano);
+        if (actual !== null) state.spent += actual.costNano;
+      }
+    }
+  }
+}
