@@ -14,6 +14,7 @@ import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { adminApi } from './admin/admin-api.js';
 import { type AuthThrottle, createAuthThrottle } from './auth-throttle.js';
+import { type DelegateRoutesDeps, delegateRoutes } from './delegate-routes.js';
 import { errorBody } from './error-envelopes.js';
 import { setSecurityHeaders } from './hardening.js';
 import { type ProxyRoutesDeps, proxyRoutes } from './proxy-routes.js';
@@ -23,6 +24,7 @@ export interface HttpServerDeps {
   logger: Logger;
   admin: AdminServices;
   proxy: ProxyRoutesDeps;
+  delegation?: DelegateRoutesDeps;
   metrics: Registry;
   trustProxy: boolean;
   version: string;
@@ -118,6 +120,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   }
   if (serves !== 'admin') {
     const options = { throttle: throttle(), maxJsonDepth: deps.limits.proxyMaxJsonDepth };
+    const delegation = deps.delegation;
+    if (delegation) await app.register((scope) => delegateRoutes(scope, delegation));
     await app.register((scope) => proxyRoutes(scope, { ...deps.proxy, ...options }));
   }
   return app;
