@@ -3,8 +3,13 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { createAuditAdmin } from './admin/audit-admin.js';
+import type { AuditLog } from './admin/audit-log.js';
+import { createStoreAuditLog } from './admin/audit-store-log.js';
 import { type AutoRotation, createAutoRotation } from './admin/auto-rotation.js';
 import { createBudgetCarving } from './admin/delegation-budgets.js';
+import { createDoctorAdmin } from './admin/doctor-admin.js';
+import { createHostPostureChecks } from './admin/doctor-host.js';
 import { createGithubLeakReports, parseGithubPublicKeys } from './admin/github-leak-reports.js';
 import { createKeyDelegation } from './admin/key-delegation.js';
 import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
@@ -14,10 +19,12 @@ import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createSecretSinks } from './admin/rotation-sinks.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
+import { CONFIG_FILE_NAME } from './config/load-config.js';
 import { createMemoryCounters } from './counters/memory/memory-counters.js';
 import { createSessions } from './dashboard/sessions.js';
 import { loadDashboardFiles } from './dashboard/static-files.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
+import { createUpstreamPolicy } from './domain/upstream-policy.js';
 import { createLocalChangeBus } from './events/change-bus.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
@@ -40,6 +47,7 @@ import {
 import type { FailoverOptions } from './proxy/upstream/send-with-failover.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
 import { createExternalSecrets } from './secrets/external-secrets.js';
+import { MASTER_KEY_FILE } from './secrets/master-key.js';
 import { createSecretRefResolver } from './secrets/secret-ref.js';
 import { createWatch, type Watch } from './watch/watch.js';
 
@@ -65,6 +73,8 @@ export interface KeywardenOptions {
 export interface Keywarden {
   config: Readonly<Config>;
   admin: AdminServices;
+  /** The audit port, for security events raised outside the admin API (leak reports, anomalies). */
+  auditLog: AuditLog;
   usage: UsageWriter;
   metrics: Metrics;
   /** Rotates keys whose policy asks for it (every minute; `runOnce()` for tests and operators). */
@@ -72,6 +82,8 @@ export interface Keywarden {
   /** Alerts, the usage watcher and webhook delivery. */
   watch: Watch;
   server: FastifyInstance;
+  /** The admin API and dashboard, when `admin_port` / `admin_host` put them on their own listener. */
+  adminServer: FastifyInstance | undefined;
   /** The owner token minted by this start, when it initialised the data dir; shown once. */
   firstOwnerToken: string | undefined;
   /** Stops accepting, waits (bounded) for in-flight requests and streams, flushes usage, closes storage. */
@@ -95,16 +107,34 @@ export async function createKeywarden(
     ...(options.retryDelay && { delay: options.retryDelay }),
   });
 
+  const audit = createStoreAuditLog({ store, clock });
+  const upstreamPolicy = createUpstreamPolicy({
+    allowLinkLocal: config.proxy.allowLinkLocalUpstreams,
+    allow: config.proxy.upstreamAllow,
+    deny: config.proxy.upstreamDeny,
+  });
   const counters = createMemoryCounters();
   const limitUsageOf: LimitUsageOf = (subject) =>
     limitUsage({ counters, store, timeZone: config.limits.timeZone }, subject, clock.now());
-  const projects = createProjectsAdmin({ store, clock, changes, limitUsage: limitUsageOf });
+  const projects = createProjectsAdmin({ store, clock, changes, audit, limitUsage: limitUsageOf });
   const admin: AdminServices = {
-    providers: createProvidersAdmin({ store, clock, envelope, changes, config }),
+    providers: createProvidersAdmin({ store, clock, envelope, changes, config, audit, upstreamPolicy }),
     projects,
-    keys: createKeysAdmin({ store, clock, changes, projects, limitUsage: limitUsageOf }),
+    keys: createKeysAdmin({ store, clock, changes, projects, audit, limitUsage: limitUsageOf }),
     usage: createUsageAdmin({ store, projects }),
-    adminTokens: createAdminTokensAdmin({ store, clock }),
+    adminTokens: createAdminTokensAdmin({ store, clock, audit }),
+    audit: createAuditAdmin({ store, projects }),
+    doctor: createDoctorAdmin({
+      store,
+      clock,
+      projects,
+      hostChecks: createHostPostureChecks({
+        dataDir: config.dataDir,
+        configFileName: CONFIG_FILE_NAME,
+        masterKeyFromEnv: config.masterKey !== undefined,
+        masterKeyFileName: MASTER_KEY_FILE,
+      }),
+    }),
     leaks: createLeaksAdmin({ store, clock, changes, logger, onLeak: options.onLeak }),
     alerts: watch.alerts,
   };
@@ -149,6 +179,7 @@ export async function createKeywarden(
   const upstream = createUpstreamClient({
     headersTimeoutMs: config.proxy.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: config.proxy.upstreamBodyTimeoutMs,
+    policy: upstreamPolicy,
   });
   const unpriced = new Set<string>();
   const keyDirectory = createKeyDirectory({ store, changes, clock });
@@ -209,33 +240,46 @@ export async function createKeywarden(
 
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
-  const server = await createHttpServer({
-    logger,
-    admin,
-    metrics: metrics.registry,
-    trustProxy: config.proxy.trustProxy,
-    version: VERSION,
-    isClosing: () => closing !== undefined,
-    delegation: {
-      async delegate(headers, clientIp, input) {
-        const key = await authenticateKey(headers, keyDirectory, clock.now());
-        authorizeKeyUse(key, clientIp, clock.now());
-        return delegation.delegate(key.record, input);
+  // One set of dashboard sessions, whichever listener serves the dashboard and the admin API.
+  const dashboard = {
+    sessions: createSessions({ clock, ttlMs: 12 * 3_600_000 }),
+    files: loadDashboardFiles(),
+  };
+  const separateAdmin = config.adminPort !== undefined || config.adminHost !== undefined;
+  const serverFor = (serves: 'all' | 'proxy' | 'admin') =>
+    createHttpServer({
+      logger,
+      admin,
+      metrics: metrics.registry,
+      trustProxy: config.proxy.trustProxy,
+      version: VERSION,
+      isClosing: () => closing !== undefined,
+      clock,
+      limits: config.http,
+      serves,
+      delegation: {
+        async delegate(headers, clientIp, input) {
+          const key = await authenticateKey(headers, keyDirectory, clock.now());
+          authorizeKeyUse(key, clientIp, clock.now());
+          return delegation.delegate(key.record, input);
+        },
       },
-    },
-    githubLeakReports,
-    dashboard: { sessions: createSessions({ clock, ttlMs: 12 * 3_600_000 }), files: loadDashboardFiles() },
-    proxy: {
-      handle,
-      dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),
-      maxBodyBytes: config.proxy.maxBodyBytes,
-      inFlight,
-    },
-  });
+      githubLeakReports,
+      dashboard,
+      proxy: {
+        handle,
+        dialectOf: (name) =>
+          name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai'),
+        maxBodyBytes: config.proxy.maxBodyBytes,
+        inFlight,
+      },
+    });
+  const server = await serverFor(separateAdmin ? 'proxy' : 'all');
+  const adminServer = separateAdmin ? await serverFor('admin') : undefined;
 
   const close = async () => {
     // Stop accepting; requests that arrive on open keep-alive connections now get 503.
-    const closed = server.close();
+    const closed = Promise.all([server.close(), adminServer?.close()]);
     await autoRotation.stop();
     const deadline = Date.now() + config.shutdownGraceMs;
     while (inFlight.size > 0 && Date.now() < deadline) {
@@ -258,11 +302,13 @@ export async function createKeywarden(
   return {
     config,
     admin,
+    auditLog: audit,
     usage,
     metrics,
     autoRotation,
     watch,
     server,
+    adminServer,
     firstOwnerToken,
     close: () => {
       closing ??= close();

@@ -1,4 +1,5 @@
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { createStoreAuditLog } from './admin/audit-store-log.js';
 import type { Config } from './config/config.js';
 import { type ConfigFlags, loadConfig } from './config/load-config.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
@@ -32,11 +33,23 @@ export async function runServe(flags: ConfigFlags, print: Print = console.log): 
     await keywarden.close();
     throw error;
   });
+  const adminHost = config.adminHost ?? config.host;
+  await keywarden.adminServer
+    ?.listen({ host: adminHost, port: config.adminPort ?? config.port })
+    .catch(async (error) => {
+      await keywarden.close();
+      throw error;
+    });
   const port = keywarden.server.server.address();
   const url = publicUrl(config, typeof port === 'object' && port ? port.port : config.port);
+  const adminAddress = keywarden.adminServer?.server.address();
+  const adminUrl =
+    adminAddress && typeof adminAddress === 'object'
+      ? publicUrl({ ...config, host: adminHost }, adminAddress.port)
+      : url;
   if (keywarden.firstOwnerToken) printOwnerToken(print, keywarden.firstOwnerToken);
   print(`keywarden listening on ${url}`);
-  print(`dashboard: ${url}/   admin API: ${url}/admin/v1   OpenAI base URL: ${url}/v1`);
+  print(`dashboard: ${adminUrl}/   admin API: ${adminUrl}/admin/v1   OpenAI base URL: ${url}/v1`);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -60,7 +73,8 @@ export async function runInit(
   const config = loadConfig({ ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }) });
   const { store, markInitialised } = await openDataDir(config, 'init-only');
   try {
-    const owner = await createAdminTokensAdmin({ store, clock: systemClock }).createOwner();
+    const audit = createStoreAuditLog({ store, clock: systemClock });
+    const owner = await createAdminTokensAdmin({ store, clock: systemClock, audit }).createOwner();
     await markInitialised?.();
     if (flags.json) print(JSON.stringify({ admin_token: owner.token, data_dir: config.dataDir }));
     else {

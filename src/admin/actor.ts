@@ -7,6 +7,9 @@ export interface Actor {
   role: AdminRole;
   /** For `project-admin`: the only projects it may see or change. */
   projectIds: readonly string[];
+  /** The request this actor made, for the audit trail. */
+  requestId?: string;
+  clientIp?: string;
 }
 
 export function canWrite(actor: Actor): boolean {

@@ -1,5 +1,7 @@
 import type { AdminTokensAdmin } from './admin-tokens-admin.js';
 import type { AlertsAdmin } from './alerts.js';
+import type { AuditAdmin } from './audit-admin.js';
+import type { DoctorAdmin } from './doctor-admin.js';
 import type { KeysAdmin } from './keys-admin.js';
 import type { LeaksAdmin } from './leaks-admin.js';
 import type { ProjectsAdmin } from './projects-admin.js';
@@ -15,4 +17,6 @@ export interface AdminServices {
   adminTokens: AdminTokensAdmin;
   leaks: LeaksAdmin;
   alerts: AlertsAdmin;
+  audit: AuditAdmin;
+  doctor: DoctorAdmin;
 }

@@ -1,3 +1,4 @@
+import type { AuditAction, AuditEvent } from '../domain/audit.js';
 import { GatewayError, invalidField } from '../domain/errors.js';
 import { issueSecret } from '../domain/key-format.js';
 import {
@@ -15,6 +16,7 @@ import { newId } from '../lib/ids.js';
 import type { LimitUsage } from '../limits/limit-usage.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, canSeeProject } from './actor.js';
+import { type AuditLog, byActor } from './audit-log.js';
 import {
   checkFuture,
   checkIpAllow,
@@ -52,6 +54,7 @@ export interface KeysAdminDeps {
   clock: Clock;
   changes: ChangeBus;
   projects: ProjectsAdmin;
+  audit: AuditLog;
   /** Current consumption of a key's or project's limits, shown with the record. */
   limitUsage: LimitUsageOf;
 }
@@ -70,7 +73,7 @@ const TRANSITIONS: Record<'revoke' | 'suspend' | 'resume', { from: KeyStatus[]; 
   resume: { from: ['active', 'suspended'], to: 'active' },
 };
 
-export function createKeysAdmin({ store, clock, changes, projects, limitUsage }: KeysAdminDeps) {
+export function createKeysAdmin({ store, clock, changes, projects, audit, limitUsage }: KeysAdminDeps) {
   const view = async (key: KeyRecord) => keyView(key, await store.findProject(key.projectId), clock.now());
 
   /** Every key minted below `key`, children before grandchildren. */
@@ -101,6 +104,15 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
 
   const changed = (key: KeyRecord) =>
     changes.publish({ kind: 'key', keyId: key.id, secretHash: key.secretHash });
+
+  const audited = (actor: Actor, action: AuditAction, key: KeyRecord, change: Record<string, unknown>) =>
+    audit.append({
+      ...byActor(actor),
+      action,
+      target: { type: 'key', id: key.id },
+      projectId: key.projectId,
+      change,
+    });
 
   return {
     async create(actor: Actor, input: CreateKeyInput) {
@@ -140,6 +152,11 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
       };
       await store.insertKey(key);
       await changed(key);
+      await audited(actor, 'key.created', key, {
+        ...input,
+        project: project.name,
+        prefix: key.displayPrefix,
+      });
       return { ...keyView(key, project, now), key: secret.secret };
     },
 
@@ -185,6 +202,7 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
         updatedAt: clock.now(),
       });
       await changed(key);
+      await audited(actor, 'key.updated', key, keyChange(key, updated ?? key));
       return view(updated ?? key);
     },
 
@@ -200,6 +218,7 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
       }
       const updated = await store.updateKey(key.id, { status: rule.to, updatedAt: clock.now() });
       await changed(key);
+      await audited(actor, TRANSITION_ACTIONS[action], key, { status: { from: key.status, to: rule.to } });
       // What an agent gave its sub-agents goes the same way as the agent's own key.
       for (const child of await descendants(key)) {
         if (!rule.from.includes(child.status) || child.status === rule.to) continue;
@@ -215,7 +234,7 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
      */
     async rotate(actor: Actor, id: string, input: { grace_seconds?: number } = {}) {
       assertCanWrite(actor);
-      return rotateKey(await visible(actor, id), input.grace_seconds);
+      return rotateKey(await visible(actor, id), input.grace_seconds, undefined, byActor(actor));
     },
 
     /** Rotates every key whose policy says it is due and asks for automatic rotation. */
@@ -230,6 +249,9 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
     key: KeyRecord,
     graceSeconds = DEFAULT_GRACE_SECONDS,
     deliver?: (secret: string, at: number, previousValidUntil: number) => Promise<void>,
+    by: Pick<AuditEvent, 'actor' | 'requestId' | 'clientIp'> = {
+      actor: { type: 'system', id: 'auto-rotation' },
+    },
   ) {
     if (key.status === 'revoked') throw new GatewayError('conflict', 'a revoked key cannot be rotated');
     const secret = issueSecret('key');
@@ -244,9 +266,34 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
       updatedAt: now,
     });
     await changed(key);
+    await audit.append({
+      ...by,
+      action: 'key.rotated',
+      target: { type: 'key', id: key.id },
+      projectId: key.projectId,
+      change: { grace_seconds: graceSeconds, prefix: { from: key.displayPrefix, to: secret.displayPrefix } },
+    });
     const project = await store.findProject(key.projectId);
     return { ...keyView(updated ?? key, project, now), key: secret.secret };
   }
 }
 
 export type KeysAdmin = ReturnType<typeof createKeysAdmin>;
+
+const TRANSITION_ACTIONS = {
+  revoke: 'key.revoked',
+  suspend: 'key.suspended',
+  resume: 'key.resumed',
+} as const satisfies Record<keyof typeof TRANSITIONS, AuditAction>;
+
+/** The audited difference of a key patch: each changed setting, before and after. */
+function keyChange(before: KeyRecord, after: KeyRecord): Record<string, unknown> {
+  const fields = ['scopes', 'limits', 'ipAllow', 'expiresAt', 'defaultProvider'] as const;
+  const change: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (JSON.stringify(before[field]) !== JSON.stringify(after[field])) {
+      change[field] = { from: before[field], to: after[field] };
+    }
+  }
+  return change;
+}

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, assertGatewayAdmin, canSeeProject } from './actor.js';
+import { type AuditLog, byActor } from './audit-log.js';
 import { checkLimits, checkName } from './field-rules.js';
 import type { LimitUsageOf } from './keys-admin.js';
 import { checkRotationPolicy } from './rotation-policy.js';
@@ -14,10 +15,11 @@ export interface ProjectsAdminDeps {
   store: Store;
   clock: Clock;
   changes: ChangeBus;
+  audit: AuditLog;
   limitUsage: LimitUsageOf;
 }
 
-export function createProjectsAdmin({ store, clock, changes, limitUsage }: ProjectsAdminDeps) {
+export function createProjectsAdmin({ store, clock, changes, audit, limitUsage }: ProjectsAdminDeps) {
   /** A project the actor may see; others answer 404 exactly like missing ones. */
   const visible = async (actor: Actor, idOrName: string): Promise<ProjectRecord> => {
     const project = await store.findProject(idOrName);
@@ -48,6 +50,13 @@ export function createProjectsAdmin({ store, clock, changes, limitUsage }: Proje
         rotationPolicy: input.rotation_policy ?? null,
       };
       await store.insertProject(project);
+      await audit.append({
+        ...byActor(actor),
+        action: 'project.created',
+        target: { type: 'project', id: project.id },
+        projectId: project.id,
+        change: { name: project.name, limits: project.limits },
+      });
       return projectView(project);
     },
 
@@ -80,6 +89,13 @@ export function createProjectsAdmin({ store, clock, changes, limitUsage }: Proje
         ...(patch.rotation_policy !== undefined && { rotationPolicy: patch.rotation_policy }),
       });
       await changes.publish({ kind: 'project', projectId: project.id });
+      await audit.append({
+        ...byActor(actor),
+        action: 'project.updated',
+        target: { type: 'project', id: project.id },
+        projectId: project.id,
+        change: { limits: { from: project.limits, to: updated?.limits ?? project.limits } },
+      });
       return projectView(updated ?? project);
     },
   };

@@ -1,7 +1,8 @@
 import type { Config } from '../config/config.js';
+import type { AuditAction } from '../domain/audit.js';
 import { GatewayError, invalidField } from '../domain/errors.js';
 import type { CredentialRecord, ProviderRecord, ProviderType } from '../domain/records.js';
-import { isLinkLocalOrMetadata } from '../domain/upstream-address.js';
+import type { UpstreamPolicy } from '../domain/upstream-policy.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import type { Clock } from '../lib/clock.js';
 import type { Envelope } from '../lib/crypto-envelope.js';
@@ -9,6 +10,7 @@ import { newId } from '../lib/ids.js';
 import { parseSecretRef } from '../secrets/secret-ref.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertGatewayAdmin } from './actor.js';
+import { type AuditLog, byActor } from './audit-log.js';
 import { checkName } from './field-rules.js';
 import { providerView } from './views.js';
 
@@ -43,9 +45,31 @@ export interface ProvidersAdminDeps {
   envelope: Envelope;
   changes: ChangeBus;
   config: Pick<Config, 'proxy'>;
+  audit: AuditLog;
+  /** Where provider base URLs may point; also enforced again at connect time. */
+  upstreamPolicy: UpstreamPolicy;
 }
 
-export function createProvidersAdmin({ store, clock, envelope, changes, config }: ProvidersAdminDeps) {
+export function createProvidersAdmin({
+  store,
+  clock,
+  envelope,
+  changes,
+  audit,
+  upstreamPolicy,
+}: ProvidersAdminDeps) {
+  const audited = (
+    actor: Actor,
+    action: AuditAction,
+    provider: ProviderRecord,
+    change: Record<string, unknown>,
+  ) => audit.append({ ...byActor(actor), action, target: { type: 'provider', id: provider.id }, change });
+  const credentialChange = (c: CredentialRecord) => ({
+    credential_id: c.id,
+    fingerprint: c.fingerprint,
+    source: c.secretRef ? c.secretRef.slice(0, c.secretRef.indexOf(':')) : 'stored',
+  });
+
   const view = async (provider: ProviderRecord) =>
     providerView(provider, await store.listCredentials(provider.id));
 
@@ -101,10 +125,7 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       checkName('name', input.name);
       if (RESERVED_NAMES.has(input.name))
         throw invalidField('name', `"${input.name}" is reserved for keywarden's own routes`);
-      const baseUrl = normalizeBaseUrl(
-        input.base_url ?? DEFAULT_BASE_URLS[input.type],
-        config.proxy.allowLinkLocalUpstreams,
-      );
+      const baseUrl = normalizeBaseUrl(input.base_url ?? DEFAULT_BASE_URLS[input.type], upstreamPolicy);
       if (await store.findProvider(input.name))
         throw new GatewayError('conflict', `provider ${input.name} already exists`);
       const provider: ProviderRecord = {
@@ -117,8 +138,15 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       // Local model servers (Ollama, vLLM) often need no key: such a provider starts without credentials.
       const keyless =
         input.type === 'openai-compatible' && input.api_key === undefined && input.secret_ref === undefined;
-      await store.insertProvider(provider, keyless ? undefined : buildCredential(provider.id, input));
+      const credential = keyless ? undefined : buildCredential(provider.id, input);
+      await store.insertProvider(provider, credential);
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.created', provider, {
+        name: provider.name,
+        type: provider.type,
+        base_url: provider.baseUrl,
+        credential: credential ? credentialChange(credential) : null,
+      });
       return view(provider);
     },
 
@@ -136,14 +164,17 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       const provider = await find(idOrName);
       await store.deleteProvider(provider.id);
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.removed', provider, { name: provider.name, base_url: provider.baseUrl });
       return { id: provider.id, name: provider.name, deleted: true };
     },
 
     async addCredential(actor: Actor, idOrName: string, input: CredentialInput) {
       assertGatewayAdmin(actor);
       const provider = await find(idOrName);
-      await store.insertCredential(buildCredential(provider.id, input));
+      const credential = buildCredential(provider.id, input);
+      await store.insertCredential(credential);
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.credential_added', provider, credentialChange(credential));
       return view(provider);
     },
 
@@ -182,6 +213,7 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       }
       await store.setCredentialStatus(credentialId, 'retired');
       await changes.publish({ kind: 'provider', providerId: provider.id });
+      await audited(actor, 'provider.credential_retired', provider, credentialChange(target));
       return view(provider);
     },
   };
@@ -189,7 +221,7 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
 
 export type ProvidersAdmin = ReturnType<typeof createProvidersAdmin>;
 
-function normalizeBaseUrl(raw: string | undefined, allowLinkLocal: boolean): string {
+function normalizeBaseUrl(raw: string | undefined, policy: UpstreamPolicy): string {
   if (raw === undefined) throw invalidField('base_url', 'is required for openai-compatible providers');
   let url: URL;
   try {
@@ -201,8 +233,7 @@ function normalizeBaseUrl(raw: string | undefined, allowLinkLocal: boolean): str
     throw invalidField('base_url', 'must be http or https');
   if (url.username || url.password) throw invalidField('base_url', 'must not contain credentials');
   if (url.search || url.hash) throw invalidField('base_url', 'must not contain a query or fragment');
-  if (!allowLinkLocal && isLinkLocalOrMetadata(url.hostname)) {
-    throw invalidField('base_url', 'points at a link-local or cloud-metadata address, which is refused');
-  }
+  const refused = policy.refuseHost(url.hostname);
+  if (refused) throw invalidField('base_url', `refused: ${refused}`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

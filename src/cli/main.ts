@@ -1,5 +1,8 @@
 import { Command, CommanderError, Help, type Option } from 'commander';
+import { registerAdminTokens } from './commands/admin-tokens.js';
 import { registerAlerts } from './commands/alerts.js';
+import { registerAudit } from './commands/audit.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerProjects } from './commands/projects.js';
@@ -58,6 +61,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerUsage(program, ctx);
   registerScan(program, ctx);
   registerAlerts(program, ctx);
+  registerAudit(program, ctx);
+  registerAdminTokens(program, ctx);
+  registerDoctor(program, ctx);
   return program;
 }
 

@@ -43,6 +43,9 @@ export interface Config {
   dataDir: string;
   host: string;
   port: number;
+  /** Where the admin API and dashboard listen when apart from the proxy; absent: on the proxy's port. */
+  adminHost: string | undefined;
+  adminPort: number | undefined;
   /** `postgres://...`; absent means SQLite in the data dir. */
   databaseUrl: string | undefined;
   /** Absent means in-process counters. */
@@ -61,6 +64,24 @@ export interface Config {
     trustProxy: boolean;
     /** Allow provider base URLs on link-local / cloud-metadata addresses. */
     allowLinkLocalUpstreams: boolean;
+    /** When non-empty, provider hosts (`*.example.com`) and CIDRs allowed; nothing else is. */
+    upstreamAllow: readonly string[];
+    /** Provider hosts and CIDRs never connected to; wins over the allow list. */
+    upstreamDeny: readonly string[];
+  };
+  http: {
+    /** Longest a client may take to send its request headers. */
+    headersTimeoutMs: number;
+    /** Longest a client may take to send a whole request (headers and body). */
+    requestTimeoutMs: number;
+    /** Longest a connection may stay silent in both directions (also bounds a stalled stream). */
+    idleTimeoutMs: number;
+    /** Deepest JSON nesting accepted in admin bodies and in proxied JSON bodies. */
+    adminMaxJsonDepth: number;
+    proxyMaxJsonDepth: number;
+    /** Failed authentications a client address may make at once, and earns back per minute. */
+    authFailureBurst: number;
+    authFailuresPerMinute: number;
   };
   usage: {
     /** Longest an event waits in memory before it is written. */
@@ -120,6 +141,17 @@ export const DEFAULTS = {
     upstreamBodyTimeoutMs: 300_000,
     trustProxy: false,
     allowLinkLocalUpstreams: false,
+    upstreamAllow: [],
+    upstreamDeny: [],
+  },
+  http: {
+    headersTimeoutMs: 30_000,
+    requestTimeoutMs: 300_000,
+    idleTimeoutMs: 330_000,
+    adminMaxJsonDepth: 32,
+    proxyMaxJsonDepth: 256,
+    authFailureBurst: 20,
+    authFailuresPerMinute: 10,
   },
   usage: { flushIntervalMs: 250, batchSize: 1000 },
   limits: { timeZone: 'UTC', defaultMaxOutputTokens: 4096 },

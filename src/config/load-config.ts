@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkTimeZone } from '../domain/periods.js';
+import { invalidPolicyEntry } from '../domain/upstream-policy.js';
 import { type Config, DEFAULTS, type PriceOverride } from './config.js';
 import { watchSettings } from './watch-settings.js';
 
@@ -32,6 +33,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const proxy = section(file, 'proxy');
   const usage = section(file, 'usage');
   const pricing = section(file, 'pricing');
+  const http = section(file, 'http');
+  const int = (name: keyof typeof DEFAULTS.http, key: string) =>
+    positiveInt(`http.${key}`, http[key] ?? DEFAULTS.http[name]);
+  const adminPort = env.KEYWARDEN_ADMIN_PORT ?? file.admin_port;
   const limits = section(file, 'limits');
   const leakReports = section(file, 'leak_reports');
 
@@ -39,6 +44,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dataDir,
     host: str('host', flags.host ?? env.KEYWARDEN_HOST ?? file.host ?? DEFAULTS.host),
     port: port(flags.port ?? env.KEYWARDEN_PORT ?? file.port ?? DEFAULTS.port),
+    adminHost: optionalStr('admin_host', env.KEYWARDEN_ADMIN_HOST || file.admin_host),
+    adminPort: adminPort === undefined || adminPort === '' ? undefined : port(adminPort),
     databaseUrl: optionalStr('database_url', env.DATABASE_URL || file.database_url),
     redisUrl: optionalStr('redis_url', env.REDIS_URL || file.redis_url),
     logLevel: logLevel(env.KEYWARDEN_LOG_LEVEL ?? file.log_level ?? DEFAULTS.logLevel),
@@ -58,6 +65,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         'proxy.allow_link_local_upstreams',
         proxy.allow_link_local_upstreams ?? DEFAULTS.proxy.allowLinkLocalUpstreams,
       ),
+      upstreamAllow: policyList('proxy.upstream_allow', proxy.upstream_allow),
+      upstreamDeny: policyList('proxy.upstream_deny', proxy.upstream_deny),
+    },
+    http: {
+      headersTimeoutMs: int('headersTimeoutMs', 'headers_timeout_ms'),
+      requestTimeoutMs: int('requestTimeoutMs', 'request_timeout_ms'),
+      idleTimeoutMs: int('idleTimeoutMs', 'idle_timeout_ms'),
+      adminMaxJsonDepth: int('adminMaxJsonDepth', 'admin_max_json_depth'),
+      proxyMaxJsonDepth: int('proxyMaxJsonDepth', 'proxy_max_json_depth'),
+      authFailureBurst: int('authFailureBurst', 'auth_failure_burst'),
+      authFailuresPerMinute: int('authFailuresPerMinute', 'auth_failures_per_minute'),
     },
     usage: {
       flushIntervalMs: positiveInt(
@@ -140,6 +158,17 @@ export function positiveInt(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new ConfigError(`${name}: must be a positive whole number`);
   }
+  return value;
+}
+
+function policyList(name: string, value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new ConfigError(`${name}: must be a list of host names and CIDRs`);
+  }
+  const bad = invalidPolicyEntry(value);
+  if (bad !== undefined)
+    throw new ConfigError(`${name}: ${JSON.stringify(bad)} is neither a host name nor a CIDR`);
   return value;
 }
 

@@ -52,6 +52,7 @@ const CODES = {
   upstream_unreachable: { status: 502, category: 'upstream' },
   upstream_credential_unavailable: { status: 502, category: 'upstream' },
   upstream_timeout: { status: 504, category: 'upstream' },
+  upstream_address_refused: { status: 502, category: 'upstream' },
   shutting_down: { status: 503, category: 'unavailable' },
   internal_error: { status: 500, category: 'internal' },
 } as const satisfies Record<string, { status: number; category: ErrorCategory }>;

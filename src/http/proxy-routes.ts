@@ -1,8 +1,12 @@
 import { pipeline as pipeStreams } from 'node:stream';
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { categoryOf, GatewayError } from '../domain/errors.js';
+import { exceedsJsonDepth } from '../lib/json-depth.js';
+import { presentedKey } from '../proxy/authenticate/authenticate-key.js';
 import type { ProxyReply, ProxyRequest } from '../proxy/pipeline.js';
 import type { Dialect } from '../proxy/upstream/providers/provider-adapter.js';
+import type { AuthThrottle } from './auth-throttle.js';
 import { errorBody } from './error-envelopes.js';
 import { toGatewayError } from './to-gateway-error.js';
 
@@ -15,6 +19,13 @@ export interface ProxyRoutesDeps {
   inFlight: Set<Promise<void>>;
 }
 
+export interface ProxyHardening {
+  /** Slows clients that keep presenting keys that do not work. */
+  throttle: AuthThrottle;
+  /** Deepest nesting accepted in a JSON body. */
+  maxJsonDepth: number;
+}
+
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /**
@@ -22,9 +33,19 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * bytes (never re-parsed by Fastify) and replies are written straight to the socket, so a stream
  * reaches the client chunk by chunk.
  */
-export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): Promise<void> {
+export async function proxyRoutes(
+  app: FastifyInstance,
+  deps: ProxyRoutesDeps & ProxyHardening,
+): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (req, body, done) => {
+    const json = String(req.headers['content-type'] ?? '').includes('json');
+    if (json && exceedsJsonDepth(body as Buffer, deps.maxJsonDepth)) {
+      done(
+        new GatewayError('invalid_json', `the JSON body is nested deeper than ${deps.maxJsonDepth} levels`),
+      );
+      return;
+    }
     done(null, body);
   });
 
@@ -54,21 +75,46 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): 
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
     const providerName = providerOf(request);
     const wildcard = (request.params as { '*': string })['*'];
+    if (!isSafePath(wildcard)) {
+      throw new GatewayError('validation_error', 'the path holds control characters or "." / ".." segments', {
+        field: 'path',
+      });
+    }
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     const aborted = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) aborted.abort();
     });
+    const credential = presentedKey(request.headers);
+    const wait = deps.throttle.retryAfter(request.ip, credential);
+    if (wait > 0) {
+      const error = new GatewayError(
+        'rate_limited',
+        'too many failed authentications from this address; retry later',
+        {
+          headers: { 'retry-after': String(wait) },
+        },
+      );
+      return reply
+        .code(error.status)
+        .headers(error.headers ?? {})
+        .send(errorBody(error, deps.dialectOf(providerName)));
+    }
     const result = await deps.handle({
       requestId: request.id,
       method: request.method,
       providerName,
-      path: `${providerName === null ? '/v1/' : '/'}${wildcard}${query}`,
+      path: `${providerName === null ? '/v1/' : '/'}${encodePath(wildcard)}${query}`,
       headers: request.headers,
       body: request.body instanceof Buffer ? request.body : undefined,
       clientIp: request.ip,
       signal: aborted.signal,
     });
+    if (credential) {
+      const authFailed = result.kind === 'refused' && categoryOf(result.error.code) === 'authentication';
+      if (authFailed) deps.throttle.failed(request.ip);
+      else deps.throttle.succeeded(request.ip, credential);
+    }
     if (result.kind === 'refused') {
       for (const [name, value] of Object.entries(result.error.headers ?? {})) reply.header(name, value);
       return reply.code(result.error.status).send(errorBody(result.error, result.dialect));
@@ -88,4 +134,19 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyRoutesDeps): 
 
   app.route({ method: [...METHODS], url: '/v1/*', handler, schema: { hide: true } });
   app.route({ method: [...METHODS], url: '/:provider/*', handler, schema: { hide: true } });
+}
+
+/**
+ * The decoded path after the provider prefix goes upstream as-is, so it may not climb out of the
+ * provider's base path (`..`, also spelled `%2e%2e`) or smuggle control characters.
+ */
+function isSafePath(path: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) return false;
+  return !path.split('/').some((segment) => segment === '..' || segment === '.');
+}
+
+/** Fastify hands the path decoded; it goes upstream encoded again, so `?`, `#` and spaces stay path text. */
+function encodePath(path: string): string {
+  return encodeURI(path).replace(/\?/g, '%3F').replace(/#/g, '%23');
 }

@@ -1,4 +1,5 @@
-import { type Kysely, Migrator, sql } from 'kysely';
+import { type Expression, type Kysely, Migrator, type SqlBool, sql } from 'kysely';
+import { fromAuditEntry, isUniqueViolation, parseAuditHead, toAuditEntry } from './audit-rows.js';
 import { createKyselyWatchStore } from './kysely-watch-store.js';
 import { migrationProvider } from './migrations/index.js';
 import {
@@ -18,6 +19,9 @@ import {
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 import { queryUsageFromRollups, upsertRollups } from './usage-rollups.js';
+
+const AUDIT_HEAD = 'audit_head';
+const AUDIT_APPEND_ATTEMPTS = 5;
 
 /** Runs every pending migration; used by `init`, `serve` and `migrate`. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
@@ -232,6 +236,75 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
     },
 
     ...createKyselyWatchStore(db),
+    async appendAudit(build) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().execute(async (trx) => {
+            const headRow = await trx
+              .selectFrom('meta')
+              .select('value')
+              .where('name', '=', AUDIT_HEAD)
+              .$if(dialect === 'postgres', (q) => q.forUpdate())
+              .executeTakeFirst();
+            let head = parseAuditHead(headRow?.value);
+            if (!head) {
+              const last = await trx
+                .selectFrom('audit_log')
+                .select(['seq', 'hash'])
+                .orderBy('seq', 'desc')
+                .limit(1)
+                .executeTakeFirst();
+              head = last ? { seq: Number(last.seq), hash: last.hash } : undefined;
+            }
+            const entry = build(head);
+            await trx.insertInto('audit_log').values(fromAuditEntry(entry)).execute();
+            const value = JSON.stringify({ seq: entry.seq, hash: entry.hash });
+            await trx
+              .insertInto('meta')
+              .values({ name: AUDIT_HEAD, value })
+              .onConflict((oc) => oc.column('name').doUpdateSet({ value }))
+              .execute();
+            return entry;
+          });
+        } catch (error) {
+          if (attempt >= AUDIT_APPEND_ATTEMPTS || !isUniqueViolation(error)) throw error;
+        }
+      }
+    },
+    async listAudit(filter) {
+      const rows = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where((eb) => {
+          const conditions: Expression<SqlBool>[] = [];
+          if (filter.afterSeq !== undefined) conditions.push(eb('seq', '>', filter.afterSeq));
+          if (filter.actorId !== undefined) conditions.push(eb('actor_id', '=', filter.actorId));
+          if (filter.action !== undefined) conditions.push(eb('action', '=', filter.action));
+          if (filter.targetId !== undefined) conditions.push(eb('target_id', '=', filter.targetId));
+          if (filter.projectIds !== undefined) {
+            conditions.push(
+              filter.projectIds.length === 0
+                ? sql<SqlBool>`1 = 0`
+                : eb('project_id', 'in', filter.projectIds),
+            );
+          }
+          if (filter.from !== undefined) conditions.push(eb('ts', '>=', filter.from));
+          if (filter.to !== undefined) conditions.push(eb('ts', '<', filter.to));
+          return eb.and(conditions);
+        })
+        .orderBy('seq')
+        .limit(filter.limit)
+        .execute();
+      return rows.map(toAuditEntry);
+    },
+    async auditHead() {
+      const row = await db
+        .selectFrom('meta')
+        .select('value')
+        .where('name', '=', AUDIT_HEAD)
+        .executeTakeFirst();
+      return parseAuditHead(row?.value);
+    },
 
     async close() {
       await db.destroy();

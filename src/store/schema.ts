@@ -150,6 +150,24 @@ export interface KeySightingsTable {
   first_seen: BigIntColumn;
 }
 
+export interface AuditLogTable {
+  seq: BigIntColumn;
+  id: string;
+  ts: BigIntColumn;
+  action: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_role: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  project_id: string | null;
+  request_id: string | null;
+  client_ip: string | null;
+  change: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
   meta: MetaTable;
   providers: ProvidersTable;
@@ -162,4 +180,5 @@ export interface Database {
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
   key_sightings: KeySightingsTable;
+  audit_log: AuditLogTable;
 }

@@ -8,6 +8,7 @@ import type {
   ProviderRecord,
 } from '../domain/records.js';
 import type { UsageEvent, UsageFilter, UsageGroup, UsageRow } from '../domain/usage.js';
+import { describeAuditLog } from './audit-contract.js';
 import type { Store } from './store.js';
 
 /**
@@ -34,6 +35,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     describeAdminTokens(() => store);
     describeUsage(() => store);
     describeAlerts(() => store);
+    describeAuditLog(() => store);
   });
 }
 

@@ -1,4 +1,5 @@
 import type { AlertDeliveryRecord, AlertFilter, AlertRecord, KeySighting } from '../domain/alerts.js';
+import type { AuditEntry, AuditFilter, AuditHead } from '../domain/audit.js';
 import type {
   AdminTokenRecord,
   CredentialRecord,
@@ -106,6 +107,17 @@ export interface Store {
   listSightings(): Promise<KeySighting[]>;
   /** Adds sightings; ones already known are left as they were. */
   insertSightings(sightings: readonly KeySighting[]): Promise<void>;
+
+  /**
+   * Appends one audit entry after the current head in one transaction that reads the head (locked
+   * on Postgres) and inserts; `build` turns the head into the sealed entry. A writer that lost a
+   * race (unique `prev_hash`) is retried with the new head, so the chain never forks.
+   */
+  appendAudit(build: (head: AuditHead | undefined) => AuditEntry): Promise<AuditEntry>;
+  /** Entries in log order (`seq`), after `filter.afterSeq`, at most `filter.limit`. */
+  listAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** The last entry written, as recorded beside the log (so a cut-off end is noticed). */
+  auditHead(): Promise<AuditHead | undefined>;
 
   close(): Promise<void>;
 }

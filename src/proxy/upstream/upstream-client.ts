@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import { Agent, errors } from 'undici';
 import { GatewayError } from '../../domain/errors.js';
+import type { UpstreamPolicy } from '../../domain/upstream-policy.js';
+import { guardedLookup, UPSTREAM_REFUSED } from './guarded-lookup.js';
 
 export interface UpstreamRequest {
   /** The provider's base URL (root without API version), e.g. `https://api.groq.com/openai`. */
@@ -32,18 +34,23 @@ export interface UpstreamClient {
 export function createUpstreamClient(options: {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Where upstreams may be: checked on the URL's host and on every address it resolves to. */
+  policy?: UpstreamPolicy;
 }): UpstreamClient {
   const agent = new Agent({
     keepAliveTimeout: 30_000,
     connections: 256,
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
-    connect: { timeout: 10_000 },
+    connect: { timeout: 10_000, ...(options.policy && { lookup: guardedLookup(options.policy) }) },
   });
 
   return {
     async send(request) {
       const url = new URL(request.baseUrl);
+      const refused = options.policy?.refuseHost(url.hostname);
+      if (refused)
+        throw new GatewayError('upstream_address_refused', `the provider's address is refused: ${refused}`);
       const path = `${url.pathname.replace(/\/+$/, '')}${request.path}`;
       try {
         const response = await agent.request({
@@ -68,6 +75,9 @@ function toGatewayError(error: unknown): GatewayError | unknown {
     return new GatewayError('upstream_timeout', 'the provider did not answer in time');
   }
   if (error instanceof errors.RequestAbortedError) return error;
+  if ((error as NodeJS.ErrnoException)?.code === UPSTREAM_REFUSED) {
+    return new GatewayError('upstream_address_refused', (error as Error).message);
+  }
   if (error instanceof errors.UndiciError || (error as NodeJS.ErrnoException)?.code) {
     return new GatewayError('upstream_unreachable', 'the provider could not be reached');
   }

@@ -2,10 +2,16 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as keyLifecycle from './0003-key-lifecycle.js';
 import * as watch from './0004-watch.js';
+import * as auditLog from './0005-audit-log.js';
 
 /** Migrations ship in the code (not read from disk) so a bundled install always has them. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001-initial': initial, '0003-key-lifecycle': keyLifecycle, '0004-watch': watch };
+    return {
+      '0001-initial': initial,
+      '0003-key-lifecycle': keyLifecycle,
+      '0004-watch': watch,
+      '0005-audit-log': auditLog,
+    };
   },
 };

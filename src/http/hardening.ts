@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError } from '../domain/errors.js';
+import { exceedsJsonDepth } from '../lib/json-depth.js';
+
+/** Headers every answer of ours carries (streams from providers carry the provider's own). */
+const COMMON_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000',
+} as const;
+
+/** The API answers JSON only: nothing in it may load or run anything. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+/** The dashboard loads its own scripts and styles and talks only to this origin. */
+export const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  reply.headers(COMMON_HEADERS);
+  reply.header('content-security-policy', request.url.startsWith('/dashboard') ? DASHBOARD_CSP : API_CSP);
+  if (request.url.startsWith('/admin/')) reply.header('cache-control', 'no-store');
+}
+
+/**
+ * Admin bodies: JSON only, nested at most `maxDepth` levels, parsed with prototype-poisoning
+ * protection (`__proto__` and `constructor.prototype` keys are refused).
+ */
+export function limitJsonDepth(app: FastifyInstance, maxDepth: number): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (exceedsJsonDepth(body as string, maxDepth)) {
+      done(
+        new GatewayError('invalid_json', `the JSON body is nested deeper than ${maxDepth} levels`),
+        undefined,
+      );
+      return;
+    }
+    void parse(request, body as string, done);
+  });
+}
