@@ -18,9 +18,15 @@ export const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
+/** The dashboard's page (`/`), its built assets and its session endpoints. */
+function isDashboardPath(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return path === '/' || path === '/favicon.svg' || path.startsWith('/assets/') || path.startsWith('/dashboard');
+}
+
 export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
   reply.headers(COMMON_HEADERS);
-  reply.header('content-security-policy', request.url.startsWith('/dashboard') ? DASHBOARD_CSP : API_CSP);
+  reply.header('content-security-policy', isDashboardPath(request.url) ? DASHBOARD_CSP : API_CSP);
   if (request.url.startsWith('/admin/')) reply.header('cache-control', 'no-store');
 }
 
