@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, type Option } from 'commander';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerProjects } from './commands/projects.js';
 import { registerProviders } from './commands/providers.js';
 import { registerServe } from './commands/serve.js';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
 
   registerServe(program, ctx);
   registerInit(program, ctx);
+  registerMigrate(program, ctx);
   registerProviders(program, ctx);
   registerProjects(program, ctx);
   registerKeys(program, ctx);
