@@ -8,16 +8,22 @@ import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
+import { GatewayError } from './domain/errors.js';
 import { createLocalChangeBus } from './events/change-bus.js';
+import { type RelayedChangeBus, relayChanges } from './events/change-relay.js';
+import { postgresChangeTransport } from './events/postgres-change-transport.js';
+import { redisChangeTransport } from './events/redis-change-transport.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
+import { durableReply } from './proxy/meter/durable-reply.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
-import { createProxyPipeline } from './proxy/pipeline.js';
+import { createProxyPipeline, type ProxyReply, type ProxyRequest } from './proxy/pipeline.js';
 import { createProviderDirectory } from './proxy/upstream/provider-directory.js';
+import type { Dialect } from './proxy/upstream/providers/provider-adapter.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
 import { createSecretRefResolver } from './secrets/secret-ref.js';
 
@@ -50,7 +56,8 @@ export async function createKeywarden(
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
-  const changes = createLocalChangeBus();
+  const relayed = await openChangeRelay(config, logger);
+  const changes = relayed ?? createLocalChangeBus();
 
   const projects = createProjectsAdmin({ store, clock, changes });
   const admin: AdminServices = {
@@ -74,8 +81,18 @@ export async function createKeywarden(
     changes,
   });
   await providers.reload();
+  // With other instances, a missed change (relay down) is picked up here at the latest.
+  const cacheTtlMs = relayed ? config.scaleOut.cacheTtlMs : Number.POSITIVE_INFINITY;
+  const providerRefresh = relayed
+    ? setInterval(() => providers.reload().catch(() => undefined), cacheTtlMs).unref()
+    : undefined;
 
-  const usage = createUsageWriter({ store, logger, ...config.usage });
+  const usage = createUsageWriter({
+    store,
+    logger,
+    ...config.usage,
+    onWriteFailed: () => metrics.usageWriteFailures.inc(),
+  });
   const upstream = createUpstreamClient({
     headersTimeoutMs: config.proxy.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: config.proxy.upstreamBodyTimeoutMs,
@@ -83,7 +100,7 @@ export async function createKeywarden(
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
   const handle = createProxyPipeline({
-    keys: createKeyDirectory({ store, changes, clock }),
+    keys: createKeyDirectory({ store, changes, clock, ttlMs: cacheTtlMs }),
     providers,
     upstream,
     usage,
@@ -112,7 +129,11 @@ export async function createKeywarden(
     version: VERSION,
     isClosing: () => closing !== undefined,
     proxy: {
-      handle,
+      handle: refuseWhenUsageFull(
+        config.databaseUrl ? persistUsageFirst(handle, usage) : handle,
+        usage,
+        (name) => providers.byName(name)?.adapter.dialect,
+      ),
       dialectOf: (name) => (name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai')),
       maxBodyBytes: config.proxy.maxBodyBytes,
       inFlight,
@@ -132,6 +153,8 @@ export async function createKeywarden(
     server.server.closeAllConnections();
     await closed;
     await upstream.close().catch(() => undefined);
+    clearInterval(providerRefresh);
+    await relayed?.close().catch(() => undefined);
     await usage.close();
     await store.close();
   };
@@ -147,5 +170,61 @@ export async function createKeywarden(
       closing ??= close();
       return closing;
     },
+  };
+}
+
+type ProxyHandle = (request: ProxyRequest) => Promise<ProxyReply>;
+
+/** Other instances hear of changes through Redis when there is one, else through Postgres. */
+async function openChangeRelay(
+  config: Readonly<Config>,
+  logger: Logger,
+): Promise<RelayedChangeBus | undefined> {
+  const transport = config.redisUrl
+    ? redisChangeTransport(config.redisUrl, `${config.scaleOut.redisPrefix}changes`)
+    : config.databaseUrl
+      ? postgresChangeTransport(config.databaseUrl, 'keywarden_changes')
+      : undefined;
+  return transport && relayChanges(createLocalChangeBus(), transport, logger);
+}
+
+/** How long an answer's end waits for its usage to be written before going out anyway. */
+const USAGE_PERSIST_WAIT_MS = 2_000;
+
+/**
+ * With several instances any one may be killed: each answer's end waits (bounded) for its usage
+ * event to be written, so no client holds a complete answer whose usage died with the instance.
+ */
+function persistUsageFirst(handle: ProxyHandle, usage: UsageWriter): ProxyHandle {
+  const persisted = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, USAGE_PERSIST_WAIT_MS);
+      usage.flush().then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        () => undefined,
+      );
+    });
+  return async (request) => durableReply(await handle(request), persisted);
+}
+
+/** While usage cannot be recorded and the buffer is full, new requests wait outside (503), none goes unrecorded. */
+function refuseWhenUsageFull(
+  handle: ProxyHandle,
+  usage: UsageWriter,
+  dialectOf: (providerName: string) => Dialect | undefined,
+): ProxyHandle {
+  return async (request) => {
+    if (!usage.full()) return handle(request);
+    return {
+      kind: 'refused',
+      dialect: (request.providerName && dialectOf(request.providerName)) || 'openai',
+      error: new GatewayError(
+        'store_unavailable',
+        'usage cannot be recorded right now (storage is unreachable); try again shortly',
+      ),
+    };
   };
 }

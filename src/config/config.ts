@@ -36,6 +36,25 @@ export interface Config {
     flushIntervalMs: number;
     /** Events written per transaction at most. */
     batchSize: number;
+    /**
+     * Most events held while storage is unreachable. When full, new proxy requests are refused with
+     * 503 `store_unavailable` rather than served without a record: completed requests are never lost.
+     */
+    maxQueued: number;
+  };
+  /** Several instances on one Postgres (DATABASE_URL) and Redis (REDIS_URL). */
+  scaleOut: {
+    /** Prepended to every Redis key and channel, so deployments can share one Redis. */
+    redisPrefix: string;
+    /**
+     * Redis unreachable: refuse every request with 503 `counters_unavailable` (`fail-closed`), or
+     * admit requests without rate and concurrency limits (`fail-open-rates`). Budgets always fail closed.
+     */
+    onCountersUnavailable: 'fail-closed' | 'fail-open-rates';
+    /** How long a cached key or provider is trusted without hearing of a change (safety net). */
+    cacheTtlMs: number;
+    /** A reservation older than this is taken as its instance's crash: settled at its reserved amount. */
+    reservationLeaseMs: number;
   };
   pricing: {
     /** Per-model prices that win over the bundled table; keys are model names or `provider/model`. */
@@ -59,6 +78,12 @@ export const DEFAULTS = {
     trustProxy: false,
     allowLinkLocalUpstreams: false,
   },
-  usage: { flushIntervalMs: 250, batchSize: 1000 },
+  usage: { flushIntervalMs: 250, batchSize: 1000, maxQueued: 200_000 },
+  scaleOut: {
+    redisPrefix: 'kw:',
+    onCountersUnavailable: 'fail-closed',
+    cacheTtlMs: 10_000,
+    reservationLeaseMs: 15 * 60_000,
+  },
   shutdownGraceMs: 30_000,
 } as const;

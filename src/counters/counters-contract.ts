@@ -234,10 +234,7 @@ function createModel() {
   };
 }
 
-type Step =
-  | { op: 'reserve'; after: number; tokens: number; cost: number; soft: boolean }
-  | { op: 'settle' | 'release'; after: number; pick: number; tokens: number; costShare: number };
-
+/** Requests (reserve) and their ends (settle or release of one still open), each some ms after the last. */
 const steps = fc.array(
   fc.oneof(
     fc.record({

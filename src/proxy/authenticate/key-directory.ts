@@ -33,19 +33,29 @@ export function compileKey(record: KeyRecord): CompiledKey {
   };
 }
 
+/**
+ * Keys are cached until a change says otherwise. `ttlMs` bounds how long a cached key is trusted
+ * without hearing of changes, as a safety net when changes come from other instances.
+ */
 export function createKeyDirectory({
   store,
   changes,
   clock,
+  ttlMs = Number.POSITIVE_INFINITY,
 }: {
   store: Store;
   changes: ChangeBus;
   clock: Clock;
+  ttlMs?: number;
 }) {
-  const known = new Map<string, CompiledKey>();
+  const known = new Map<string, { key: CompiledKey; until: number }>();
   const unknown = new Map<string, number>();
 
   changes.subscribe((change) => {
+    if (change.kind === 'all') {
+      known.clear();
+      unknown.clear();
+    }
     if (change.kind !== 'key') return;
     known.delete(change.secretHash);
     unknown.delete(change.secretHash);
@@ -54,7 +64,7 @@ export function createKeyDirectory({
   const directory: KeyDirectory = {
     async byHash(secretHash) {
       const hit = known.get(secretHash);
-      if (hit) return hit;
+      if (hit && hit.until > clock.now()) return hit.key;
       const missUntil = unknown.get(secretHash);
       if (missUntil !== undefined && missUntil > clock.now()) return undefined;
 
@@ -65,7 +75,7 @@ export function createKeyDirectory({
         return undefined;
       }
       const compiled = compileKey(record);
-      known.set(secretHash, compiled);
+      known.set(secretHash, { key: compiled, until: clock.now() + ttlMs });
       return compiled;
     },
   };

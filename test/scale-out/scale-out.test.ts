@@ -1,0 +1,112 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
+import { postgresUrl, redisUrl } from '../helpers/services.js';
+import { type Fleet, type Instance, startFleet } from './fleet.js';
+
+const client = (instance: Instance, key: string) =>
+  new OpenAI({ apiKey: key, baseURL: `${instance.url}/v1`, maxRetries: 0, timeout: 20_000 });
+
+/** One chat completion; resolves to the request id the client saw, or null if it got no full answer. */
+async function complete(instance: Instance, key: string, delayMs = 0): Promise<string | null> {
+  try {
+    const { data, response } = await client(instance, key)
+      .chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] },
+        { headers: { 'x-fake-delay-ms': String(delayMs) } },
+      )
+      .withResponse();
+    return data.choices.length > 0 ? response.headers.get('x-request-id') : null;
+  } catch {
+    return null;
+  }
+}
+
+describe.skipIf(!postgresUrl || !redisUrl)('three serve processes on one Postgres and one Redis', () => {
+  let upstream: FakeUpstream;
+  let fleet: Fleet;
+  let A: Instance;
+  let B: Instance;
+  let C: Instance;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    fleet = await startFleet(3);
+    [A, B, C] = fleet.instances as [Instance, Instance, Instance];
+    const provider = await fleet.admin(A, 'POST', '/admin/v1/providers', {
+      name: 'openai',
+      type: 'openai',
+      base_url: upstream.url,
+      api_key: DEFAULT_OPENAI_KEY,
+    });
+    expect(provider.status).toBe(201);
+    expect((await fleet.admin(A, 'POST', '/admin/v1/projects', { name: 'web' })).status).toBe(201);
+  }, 90_000);
+
+  afterAll(async () => {
+    await fleet?.stop();
+    await upstream?.close();
+  });
+
+  const createKey = async (on: Instance, name: string) => {
+    const created = await fleet.admin(on, 'POST', '/admin/v1/keys', {
+      name,
+      project: 'web',
+      default_provider: 'openai',
+    });
+    expect(created.status).toBe(201);
+    return created.body as { id: string; key: string };
+  };
+
+  it('refuses on instance C within 1 s a key revoked through instance A', async () => {
+    const key = await createKey(B, 'revoked-elsewhere');
+    // C has the key cached as valid.
+    expect(await complete(C, key.key)).not.toBeNull();
+    expect(await complete(C, key.key)).not.toBeNull();
+
+    expect((await fleet.admin(A, 'POST', `/admin/v1/keys/${key.id}/revoke`)).status).toBe(200);
+    const revokedAt = Date.now();
+    let refusedAfter = Number.POSITIVE_INFINITY;
+    while (Date.now() - revokedAt < 3_000) {
+      const error = await client(C, key.key)
+        .models.list()
+        .then(() => null)
+        .catch((e: unknown) => e);
+      if (error instanceof OpenAI.AuthenticationError) {
+        expect(error.code).toBe('key_revoked');
+        refusedAfter = Date.now() - revokedAt;
+        break;
+      }
+    }
+    expect(refusedAfter).toBeLessThan(1_000);
+  });
+
+  it('keeps serving when one instance is SIGKILLed mid-load, and loses no usage of an answer a client got', async () => {
+    const key = await createKey(A, 'under-load');
+    upstream.reset();
+    const survivors = [A, C];
+    const received: Promise<string | null>[] = [];
+    for (let i = 0; i < 90; i++) {
+      const target = [A, B, C][i % 3] as Instance;
+      received.push(complete(target, key.key, 20 + (i % 7) * 30));
+      if (i === 45) B.process.child.kill('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const first = await Promise.all(received);
+    // The survivors still answer everything after the kill.
+    const after = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => complete(survivors[i % 2] as Instance, key.key)),
+    );
+    expect(after.every((id) => id !== null)).toBe(true);
+
+    const answered = [...first, ...after].filter((id): id is string => id !== null);
+    expect(answered.length).toBeGreaterThan(60);
+    expect(answered.length).toBeLessThanOrEqual(upstream.served.length);
+    // Every instance writes an answer's usage before the answer's last bytes leave it.
+    const missing = async () => {
+      const ids = await fleet.usageRequestIds();
+      return answered.filter((id) => !ids.has(id));
+    };
+    await expect.poll(missing, { timeout: 5_000, interval: 200 }).toEqual([]);
+  });
+});
