@@ -2,14 +2,18 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
-import { createKeysAdmin } from './admin/keys-admin.js';
+import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
+import type { Counters } from './counters/counters.js';
+import { createMemoryCounters } from './counters/memory/memory-counters.js';
+import { openRedisCounters } from './counters/redis/redis-counters.js';
+import { failOpenForRates } from './counters/redis/unavailable-policy.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { GatewayError } from './domain/errors.js';
-import { createLocalChangeBus } from './events/change-bus.js';
+import { type ChangeBus, createLocalChangeBus } from './events/change-bus.js';
 import { type RelayedChangeBus, relayChanges } from './events/change-relay.js';
 import { postgresChangeTransport } from './events/postgres-change-transport.js';
 import { redisChangeTransport } from './events/redis-change-transport.js';
@@ -17,6 +21,9 @@ import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { limitUsage } from './limits/limit-usage.js';
+import { createAdmission } from './proxy/admit/admit-request.js';
+import { createProjectDirectory } from './proxy/admit/project-directory.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
 import { durableReply } from './proxy/meter/durable-reply.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
@@ -56,14 +63,23 @@ export async function createKeywarden(
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
-  const relayed = await openChangeRelay(config, logger);
-  const changes = relayed ?? createLocalChangeBus();
+  const localChanges = createLocalChangeBus();
+  const relayed = await openChangeRelay(config, localChanges, logger);
+  const changes = relayed ?? localChanges;
+  // With other instances, every cache is dropped this often, in case a relayed change was missed.
+  const cacheTtlMs = relayed ? config.scaleOut.cacheTtlMs : Number.POSITIVE_INFINITY;
+  const cacheExpiry = relayed
+    ? setInterval(() => void localChanges.publish({ kind: 'all' }).catch(() => undefined), cacheTtlMs).unref()
+    : undefined;
 
-  const projects = createProjectsAdmin({ store, clock, changes });
+  const counters = await openCounters(config, logger);
+  const limitUsageOf: LimitUsageOf = (subject) =>
+    limitUsage({ counters, store, timeZone: config.limits.timeZone }, subject, clock.now());
+  const projects = createProjectsAdmin({ store, clock, changes, limitUsage: limitUsageOf });
   const admin: AdminServices = {
     providers: createProvidersAdmin({ store, clock, envelope, changes, config }),
     projects,
-    keys: createKeysAdmin({ store, clock, changes, projects }),
+    keys: createKeysAdmin({ store, clock, changes, projects, limitUsage: limitUsageOf }),
     usage: createUsageAdmin({ store, projects }),
     adminTokens: createAdminTokensAdmin({ store, clock }),
   };
@@ -81,11 +97,6 @@ export async function createKeywarden(
     changes,
   });
   await providers.reload();
-  // With other instances, a missed change (relay down) is picked up here at the latest.
-  const cacheTtlMs = relayed ? config.scaleOut.cacheTtlMs : Number.POSITIVE_INFINITY;
-  const providerRefresh = relayed
-    ? setInterval(() => providers.reload().catch(() => undefined), cacheTtlMs).unref()
-    : undefined;
 
   const usage = createUsageWriter({
     store,
@@ -99,24 +110,36 @@ export async function createKeywarden(
   });
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
+  const prices = createPriceTable({
+    ...config.pricing,
+    onUnpriced: (providerType, model) => {
+      metrics.unpricedRequests.inc({ provider_type: providerType, model });
+      if (unpriced.has(`${providerType}/${model}`)) return;
+      unpriced.add(`${providerType}/${model}`);
+      logger.warn(
+        { provider_type: providerType, model },
+        'no price for model; its usage is recorded with cost null',
+      );
+    },
+  });
+  const admit = createAdmission({
+    counters,
+    projects: createProjectDirectory({ store, changes }),
+    store,
+    prices,
+    timeZone: config.limits.timeZone,
+    defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
+    onBudgetThreshold: (event) => logger.warn({ budget: event }, 'budget threshold crossed'),
+  });
   const handle = createProxyPipeline({
     keys: createKeyDirectory({ store, changes, clock, ttlMs: cacheTtlMs }),
     providers,
+    admit,
     upstream,
     usage,
     clock,
-    prices: createPriceTable({
-      ...config.pricing,
-      onUnpriced: (providerType, model) => {
-        metrics.unpricedRequests.inc({ provider_type: providerType, model });
-        if (unpriced.has(`${providerType}/${model}`)) return;
-        unpriced.add(`${providerType}/${model}`);
-        logger.warn(
-          { provider_type: providerType, model },
-          'no price for model; its usage is recorded with cost null',
-        );
-      },
-    }),
+    logger,
+    prices,
   });
 
   const inFlight = new Set<Promise<void>>();
@@ -153,9 +176,10 @@ export async function createKeywarden(
     server.server.closeAllConnections();
     await closed;
     await upstream.close().catch(() => undefined);
-    clearInterval(providerRefresh);
+    clearInterval(cacheExpiry);
     await relayed?.close().catch(() => undefined);
     await usage.close();
+    await counters.close();
     await store.close();
   };
 
@@ -178,6 +202,7 @@ type ProxyHandle = (request: ProxyRequest) => Promise<ProxyReply>;
 /** Other instances hear of changes through Redis when there is one, else through Postgres. */
 async function openChangeRelay(
   config: Readonly<Config>,
+  local: ChangeBus,
   logger: Logger,
 ): Promise<RelayedChangeBus | undefined> {
   const transport = config.redisUrl
@@ -185,7 +210,26 @@ async function openChangeRelay(
     : config.databaseUrl
       ? postgresChangeTransport(config.databaseUrl, 'keywarden_changes')
       : undefined;
-  return transport && relayChanges(createLocalChangeBus(), transport, logger);
+  return transport && relayChanges(local, transport, logger);
+}
+
+/** Redis counters shared by every instance when REDIS_URL is set, else in-process ones. */
+async function openCounters(config: Readonly<Config>, logger: Logger): Promise<Counters> {
+  if (!config.redisUrl) return createMemoryCounters();
+  let lastLog = 0;
+  const counters = await openRedisCounters({
+    url: config.redisUrl,
+    prefix: config.scaleOut.redisPrefix,
+    leaseMs: config.scaleOut.reservationLeaseMs,
+    onUnavailable: (error) => {
+      if (Date.now() - lastLog < 10_000) return;
+      lastLog = Date.now();
+      logger.error({ err: error }, 'Redis is unreachable: limits and budgets cannot be checked');
+    },
+  });
+  return config.scaleOut.onCountersUnavailable === 'fail-open-rates'
+    ? failOpenForRates(counters, logger)
+    : counters;
 }
 
 /** How long an answer's end waits for its usage to be written before going out anyway. */

@@ -10,6 +10,7 @@ import {
 import type { ChangeBus } from '../events/change-bus.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
+import type { LimitUsage } from '../limits/limit-usage.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, canSeeProject } from './actor.js';
 import {
@@ -42,7 +43,16 @@ export interface KeysAdminDeps {
   clock: Clock;
   changes: ChangeBus;
   projects: ProjectsAdmin;
+  /** Current consumption of a key's or project's limits, shown with the record. */
+  limitUsage: LimitUsageOf;
 }
+
+export type LimitUsageOf = (subject: {
+  scope: 'key' | 'project';
+  id: string;
+  projectId: string;
+  limits: Limits;
+}) => Promise<LimitUsage[]>;
 
 /** The transitions an operator may make; `revoked` is final. */
 const TRANSITIONS: Record<'revoke' | 'suspend' | 'resume', { from: KeyStatus[]; to: KeyStatus }> = {
@@ -51,7 +61,7 @@ const TRANSITIONS: Record<'revoke' | 'suspend' | 'resume', { from: KeyStatus[]; 
   resume: { from: ['active', 'suspended'], to: 'active' },
 };
 
-export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDeps) {
+export function createKeysAdmin({ store, clock, changes, projects, limitUsage }: KeysAdminDeps) {
   const view = async (key: KeyRecord) => keyView(key, await store.findProject(key.projectId), clock.now());
 
   const visible = async (actor: Actor, id: string): Promise<KeyRecord> => {
@@ -120,7 +130,14 @@ export function createKeysAdmin({ store, clock, changes, projects }: KeysAdminDe
     },
 
     async get(actor: Actor, id: string) {
-      return view(await visible(actor, id));
+      const key = await visible(actor, id);
+      const usage = await limitUsage({
+        scope: 'key',
+        id: key.id,
+        projectId: key.projectId,
+        limits: key.limits,
+      });
+      return { ...(await view(key)), limits_usage: usage };
     },
 
     async patch(actor: Actor, id: string, input: PatchKeyInput) {

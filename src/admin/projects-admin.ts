@@ -6,15 +6,17 @@ import { newId } from '../lib/ids.js';
 import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, assertGatewayAdmin, canSeeProject } from './actor.js';
 import { checkLimits, checkName } from './field-rules.js';
+import type { LimitUsageOf } from './keys-admin.js';
 import { projectView } from './views.js';
 
 export interface ProjectsAdminDeps {
   store: Store;
   clock: Clock;
   changes: ChangeBus;
+  limitUsage: LimitUsageOf;
 }
 
-export function createProjectsAdmin({ store, clock, changes }: ProjectsAdminDeps) {
+export function createProjectsAdmin({ store, clock, changes, limitUsage }: ProjectsAdminDeps) {
   /** A project the actor may see; others answer 404 exactly like missing ones. */
   const visible = async (actor: Actor, idOrName: string): Promise<ProjectRecord> => {
     const project = await store.findProject(idOrName);
@@ -48,7 +50,14 @@ export function createProjectsAdmin({ store, clock, changes }: ProjectsAdminDeps
     },
 
     async get(actor: Actor, idOrName: string) {
-      return projectView(await visible(actor, idOrName));
+      const project = await visible(actor, idOrName);
+      const usage = await limitUsage({
+        scope: 'project',
+        id: project.id,
+        projectId: project.id,
+        limits: project.limits,
+      });
+      return { ...projectView(project), limits_usage: usage };
     },
 
     async update(actor: Actor, idOrName: string, patch: { limits?: Limits }) {

@@ -11,6 +11,7 @@ export type Query = Record<string, string | undefined>;
 export interface AdminClient {
   get<T = unknown>(path: string, query?: Query): Promise<T>;
   post<T = unknown>(path: string, body?: unknown): Promise<T>;
+  patch<T = unknown>(path: string, body: unknown): Promise<T>;
   delete<T = unknown>(path: string): Promise<T>;
 }
 
@@ -80,6 +81,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   return {
     get: (path, query) => request('GET', path, undefined, query),
     post: (path, body) => request('POST', path, body ?? {}),
+    patch: (path, body) => request('PATCH', path, body),
     delete: (path) => request('DELETE', path),
   };
 }

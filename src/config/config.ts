@@ -62,6 +62,15 @@ export interface Config {
     /** Price for models found nowhere; absent means such requests are recorded with cost null. */
     fallback: PriceOverride | undefined;
   };
+  limits: {
+    /** IANA zone in which budget days, weeks and months begin. */
+    timeZone: string;
+    /**
+     * Output tokens assumed (and sent upstream as the request's maximum) when a request that a
+     * budget or token rate applies to sets none, so the worst case stays bounded.
+     */
+    defaultMaxOutputTokens: number;
+  };
   /** Longest a graceful shutdown waits for in-flight requests and streams. */
   shutdownGraceMs: number;
 }
@@ -85,5 +94,6 @@ export const DEFAULTS = {
     cacheTtlMs: 10_000,
     reservationLeaseMs: 15 * 60_000,
   },
+  limits: { timeZone: 'UTC', defaultMaxOutputTokens: 4096 },
   shutdownGraceMs: 30_000,
 } as const;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { checkTimeZone } from '../domain/periods.js';
 import { type Config, DEFAULTS, type PriceOverride } from './config.js';
 
 /** A configuration mistake, reported as one line naming the setting. */
@@ -31,6 +32,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const usage = section(file, 'usage');
   const pricing = section(file, 'pricing');
   const scaleOut = section(file, 'scale_out');
+  const limits = section(file, 'limits');
 
   const config: Config = {
     dataDir,
@@ -88,6 +90,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       overrides: priceOverrides(pricing.overrides),
       fallback:
         pricing.fallback === undefined ? undefined : priceOverride('pricing.fallback', pricing.fallback),
+    },
+    limits: {
+      timeZone: timeZone(limits.time_zone ?? DEFAULTS.limits.timeZone),
+      defaultMaxOutputTokens: positiveInt(
+        'limits.default_max_output_tokens',
+        limits.default_max_output_tokens ?? DEFAULTS.limits.defaultMaxOutputTokens,
+      ),
     },
     shutdownGraceMs: positiveInt('shutdown_grace_ms', file.shutdown_grace_ms ?? DEFAULTS.shutdownGraceMs),
   };
@@ -159,6 +168,18 @@ function positiveInt(name: string, value: unknown): number {
 function bool(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new ConfigError(`${name}: must be true or false`);
   return value;
+}
+
+function timeZone(value: unknown): string {
+  const zone = str('limits.time_zone', value);
+  try {
+    checkTimeZone(zone);
+  } catch {
+    throw new ConfigError(
+      `limits.time_zone: unknown time zone ${JSON.stringify(zone)} (use an IANA name, e.g. Europe/Berlin)`,
+    );
+  }
+  return zone;
 }
 
 function logLevel(value: unknown): Config['logLevel'] {

@@ -21,6 +21,7 @@ const CODES = {
   invalid_model_name: { status: 400, category: 'invalid_request' },
   invalid_json: { status: 400, category: 'invalid_request' },
   no_default_provider: { status: 400, category: 'invalid_request' },
+  max_tokens_exceeded: { status: 400, category: 'invalid_request' },
   body_too_large: { status: 413, category: 'too_large' },
   // who is calling
   missing_api_key: { status: 401, category: 'authentication' },
@@ -36,6 +37,7 @@ const CODES = {
   endpoint_not_allowed: { status: 403, category: 'permission' },
   ip_not_allowed: { status: 403, category: 'permission' },
   forbidden: { status: 403, category: 'permission' },
+  unpriced_model: { status: 403, category: 'permission' },
   // what they asked for
   not_found: { status: 404, category: 'not_found' },
   unknown_provider: { status: 404, category: 'not_found' },

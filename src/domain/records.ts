@@ -37,14 +37,27 @@ export const BUDGET_PERIODS: readonly BudgetPeriod[] = ['hour', 'day', 'week', '
 export interface Budget {
   usd: number;
   period: BudgetPeriod;
+  /** Soft budgets never refuse; they only raise alerts as spend crosses `alert_at`. */
   soft?: boolean;
+  /** Percentages of the budget at which an alert is raised (default 50, 80, 100). */
+  alert_at?: number[];
 }
 
+/** What to do with a request asking for more output tokens than `max_tokens` allows. */
+export type MaxTokensMode = 'reject' | 'clamp';
+
+/** The same shape on keys and on projects; a project's limits cap the sum of its keys. */
 export interface Limits {
+  /** Requests per minute (a burst of up to rpm, then rpm evenly over each minute). */
   rpm?: number;
+  /** Input plus output tokens per minute. */
   tpm?: number;
+  /** Requests in flight at once. */
   concurrency?: number;
+  /** Most output tokens one request may ask for. */
   max_tokens?: number;
+  /** Default `clamp`. */
+  max_tokens_mode?: MaxTokensMode;
   budgets?: Budget[];
 }
 

@@ -2,17 +2,18 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../domain/errors.js';
 import type { Clock } from '../lib/clock.js';
+import type { Admit } from './admit/admit-request.js';
 import { authenticateKey } from './authenticate/authenticate-key.js';
 import type { CompiledKey, KeyDirectory } from './authenticate/key-directory.js';
 import { authorizeRequest } from './authorize/authorize-request.js';
 import { type InspectedRequest, inspectRequest } from './inspect/inspect-request.js';
 import { filterModelList } from './meter/filter-model-list.js';
-import { createMeter, type MeterDeps } from './meter/meter.js';
+import { createMeter, type MeterContext, type MeterDeps } from './meter/meter.js';
 import { createUsageTap } from './meter/usage-tap.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream/headers.js';
 import type { LiveProvider, ProviderDirectory } from './upstream/provider-directory.js';
 import type { Dialect } from './upstream/providers/provider-adapter.js';
-import type { UpstreamClient } from './upstream/upstream-client.js';
+import type { UpstreamClient, UpstreamResponse } from './upstream/upstream-client.js';
 
 export interface ProxyRequest {
   requestId: string;
@@ -36,12 +37,13 @@ export type ProxyReply =
 export interface PipelineDeps extends MeterDeps {
   keys: KeyDirectory;
   providers: ProviderDirectory;
+  admit: Admit;
   upstream: UpstreamClient;
   clock: Clock;
 }
 
 /**
- * The request path, in order: inspect → authenticate → authorize → upstream → meter. Every
+ * The request path, in order: inspect → authenticate → authorize → admit → upstream → meter. Every
  * refusal happens before a byte goes upstream and comes back as a value in the provider's dialect.
  */
 export function createProxyPipeline(deps: PipelineDeps) {
@@ -67,27 +69,30 @@ export function createProxyPipeline(deps: PipelineDeps) {
         clientIp: request.clientIp,
         now: receivedAt,
       });
-      return await forward(request, key, provider, inspected, receivedAt);
+      const admission = await deps.admit({
+        key,
+        providerType: provider.record.type,
+        inspected,
+        now: receivedAt,
+      });
+      return await forward({ request, key, provider, inspected, receivedAt, admission });
     } catch (error) {
       if (error instanceof GatewayError) return { kind: 'refused', error, dialect };
       throw error;
     }
   };
 
-  async function forward(
-    request: ProxyRequest,
-    key: CompiledKey,
-    provider: LiveProvider,
-    inspected: InspectedRequest,
-    receivedAt: number,
-  ): Promise<ProxyReply> {
+  async function forward(context: MeterContext & { request: ProxyRequest }): Promise<ProxyReply> {
+    const { request, key, provider, inspected, admission } = context;
     const { adapter } = provider;
-    const usageRequest = usageRequestBody(provider, inspected);
-    const credential = provider.credential();
-    const meterRequest = meter.start({ request, key, provider, inspected, receivedAt });
+    const askedForUsage = requestUsageChunk(provider, inspected);
+    const body =
+      askedForUsage || admission.bodyChanged ? Buffer.from(JSON.stringify(inspected.json)) : request.body;
+    const metered = meter.start(context);
 
-    let response: Awaited<ReturnType<UpstreamClient['send']>>;
+    let response: UpstreamResponse;
     try {
+      const credential = provider.credential();
       response = await deps.upstream.send({
         baseUrl: provider.record.baseUrl,
         path: request.path,
@@ -96,24 +101,33 @@ export function createProxyPipeline(deps: PipelineDeps) {
           request.headers,
           credential ? adapter.credentialHeaders(credential.secret) : {},
         ),
-        body: usageRequest?.body ?? request.body,
+        body,
         signal: request.signal,
       });
     } catch (error) {
-      meterRequest.finish(error instanceof GatewayError ? error.status : 499, null, null);
+      metered.abandon(error instanceof GatewayError ? error.status : 499);
       throw error;
     }
 
+    const headers = {
+      ...clientResponseHeaders(response.headers, { bodyRewritten: askedForUsage }),
+      ...admission.headers,
+    };
     const contentType = String(response.headers['content-type'] ?? '');
     if (inspected.endpoint === 'models' && inspected.model === null && response.status === 200) {
       const listed = await filterModelList(response.body, key.allowsModel);
-      meterRequest.finish(response.status, null, deps.clock.now());
-      return {
-        kind: 'json',
-        status: 200,
-        headers: clientResponseHeaders(response.headers, { bodyRewritten: true }),
-        body: listed,
+      metered.finish({
+        status: response.status,
+        tokens: null,
+        firstByteAt: deps.clock.now(),
+        complete: true,
+        deliveredText: '',
+      });
+      const listHeaders = {
+        ...clientResponseHeaders(response.headers, { bodyRewritten: true }),
+        ...admission.headers,
       };
+      return { kind: 'json', status: 200, headers: listHeaders, body: listed };
     }
 
     const kind = contentType.startsWith('text/event-stream')
@@ -121,24 +135,18 @@ export function createProxyPipeline(deps: PipelineDeps) {
       : contentType.includes('json')
         ? 'json'
         : 'opaque';
-    const dropUsageChunk = usageRequest !== undefined && kind === 'sse';
     const tap = createUsageTap({
       adapter,
       endpoint: inspected.endpoint,
       kind,
-      dropUsageChunk,
+      dropUsageChunk: askedForUsage && kind === 'sse',
+      collectText: admission.countsTokens && kind === 'sse',
       now: deps.clock.now,
-      onDone: (result) =>
-        meterRequest.finish(response.status, result.tokens, result.firstByteAt, result.complete),
+      onDone: (result) => metered.finish({ status: response.status, ...result }),
     });
     response.body.on('error', (error) => tap.destroy(error));
     response.body.pipe(tap);
-    return {
-      kind: 'stream',
-      status: response.status,
-      headers: clientResponseHeaders(response.headers, { bodyRewritten: dropUsageChunk }),
-      body: tap,
-    };
+    return { kind: 'stream', status: response.status, headers, body: tap };
   }
 }
 
@@ -157,21 +165,15 @@ function defaultProvider(key: CompiledKey, providers: ProviderDirectory): LivePr
 
 /**
  * OpenAI only reports usage in a stream when asked (`stream_options.include_usage`). If the client
- * did not ask, the gateway asks on its behalf and removes the extra chunk before the client sees it.
+ * did not ask, the gateway asks on its behalf (in the JSON body, re-serialised before sending) and
+ * removes the extra chunk before the client sees it. Returns whether it asked.
  */
-function usageRequestBody(provider: LiveProvider, inspected: InspectedRequest): { body: Buffer } | undefined {
+function requestUsageChunk(provider: LiveProvider, inspected: InspectedRequest): boolean {
   const json = inspected.json;
-  if (!json || !inspected.stream || !provider.adapter.needsUsageRequest(inspected.endpoint)) return undefined;
+  if (!json || !inspected.stream || !provider.adapter.needsUsageRequest(inspected.endpoint)) return false;
   const options = json.stream_options;
-  if (
-    typeof options === 'object' &&
-    options !== null &&
-    (options as Record<string, unknown>).include_usage === true
-  ) {
-    return undefined;
-  }
-  const streamOptions = typeof options === 'object' && options !== null ? options : {};
-  return {
-    body: Buffer.from(JSON.stringify({ ...json, stream_options: { ...streamOptions, include_usage: true } })),
-  };
+  const current = typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};
+  if (current.include_usage === true) return false;
+  json.stream_options = { ...current, include_usage: true };
+  return true;
 }

@@ -7,6 +7,25 @@ import { type Fleet, type Instance, startFleet } from './fleet.js';
 const client = (instance: Instance, key: string) =>
   new OpenAI({ apiKey: key, baseURL: `${instance.url}/v1`, maxRetries: 0, timeout: 20_000 });
 
+/** One chat completion's HTTP status and error code (null when it succeeded). */
+async function attempt(
+  instance: Instance,
+  key: string,
+  body: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; code: string | null }> {
+  try {
+    await client(instance, key).chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }], ...body },
+      { headers },
+    );
+    return { status: 200, code: null };
+  } catch (error) {
+    if (error instanceof OpenAI.APIError) return { status: error.status ?? 0, code: String(error.code) };
+    throw error;
+  }
+}
+
 /** One chat completion; resolves to the request id the client saw, or null if it got no full answer. */
 async function complete(instance: Instance, key: string, delayMs = 0): Promise<string | null> {
   try {
@@ -48,11 +67,12 @@ describe.skipIf(!postgresUrl || !redisUrl)('three serve processes on one Postgre
     await upstream?.close();
   });
 
-  const createKey = async (on: Instance, name: string) => {
+  const createKey = async (on: Instance, name: string, limits?: unknown) => {
     const created = await fleet.admin(on, 'POST', '/admin/v1/keys', {
       name,
       project: 'web',
       default_provider: 'openai',
+      ...(limits !== undefined && { limits }),
     });
     expect(created.status).toBe(201);
     return created.body as { id: string; key: string };
@@ -79,6 +99,50 @@ describe.skipIf(!postgresUrl || !redisUrl)('three serve processes on one Postgre
       }
     }
     expect(refusedAfter).toBeLessThan(1_000);
+  });
+
+  it('never settles more than a hard budget under 300 concurrent requests spread over the instances', async () => {
+    const budgetUsd = 0.01;
+    const key = await createKey(C, 'one-budget', { budgets: [{ usd: budgetUsd, period: 'day' }] });
+    upstream.reset();
+    // ~1000 prompt tokens and 50 output tokens each: about 0.00018 USD, so roughly 55 fit the budget.
+    const prompt = 'word '.repeat(800);
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        attempt(
+          fleet.instances[i % 3] as Instance,
+          key.key,
+          { messages: [{ role: 'user', content: prompt }], max_tokens: 50 },
+          { 'x-fake-output-tokens': '50', 'x-fake-delay-ms': '50' },
+        ),
+      ),
+    );
+    const admitted = results.filter((r) => r.status === 200).length;
+    const refused = results.filter((r) => r.code === 'budget_exceeded').length;
+    expect(admitted + refused).toBe(300);
+    expect(admitted).toBeGreaterThan(10);
+    expect(admitted).toBe(upstream.served.length);
+
+    const usage = await fleet.admin(A, 'GET', `/admin/v1/usage?key=${key.id}`);
+    expect(usage.body.totals.requests).toBe(admitted);
+    expect(usage.body.totals.cost_usd).toBeGreaterThan(0);
+    expect(usage.body.totals.cost_usd).toBeLessThanOrEqual(budgetUsd);
+  });
+
+  it('holds an RPM limit across the instances', async () => {
+    const key = await createKey(A, 'one-rpm', { rpm: 30 });
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 90 }, (_, i) => attempt(fleet.instances[i % 3] as Instance, key.key)),
+    );
+    const elapsed = Date.now() - started;
+    const admitted = results.filter((r) => r.status === 200).length;
+    expect(
+      results.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.code === 'rate_limited'),
+    ).toBe(true);
+    // A burst of 30, then one more per 2 s at most while the flood lasted.
+    expect(admitted).toBeGreaterThanOrEqual(30);
+    expect(admitted).toBeLessThanOrEqual(30 + Math.ceil(elapsed / 2_000));
   });
 
   it('keeps serving when one instance is SIGKILLed mid-load, and loses no usage of an answer a client got', async () => {

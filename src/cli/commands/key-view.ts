@@ -4,26 +4,44 @@ import { formatCell, formatDetails, formatUsd, record } from '../output.js';
 export function describeKey(key: Record<string, unknown>): string {
   const scopes = record(key.scopes);
   const limits = record(key.limits);
-  return formatDetails([
-    ['id', key.id],
-    ['name', key.name],
-    ['project', key.project],
-    ['prefix', key.prefix],
-    ['status', key.status],
-    ['default provider', key.default_provider],
-    ['providers', orAny(scopes.providers)],
-    ['models', orAny(scopes.models)],
-    ['endpoints', orAny(scopes.endpoints)],
-    ['ip allow', orAny(key.ip_allow)],
-    ['rpm', limits.rpm],
-    ['tpm', limits.tpm],
-    ['concurrency', limits.concurrency],
-    ['max tokens', limits.max_tokens],
-    ['budgets', budgets(limits.budgets)],
-    ['expires at', key.expires_at],
-    ['created at', key.created_at],
-    ['last used at', key.last_used_at],
-  ]);
+  return (
+    formatDetails([
+      ['id', key.id],
+      ['name', key.name],
+      ['project', key.project],
+      ['prefix', key.prefix],
+      ['status', key.status],
+      ['default provider', key.default_provider],
+      ['providers', orAny(scopes.providers)],
+      ['models', orAny(scopes.models)],
+      ['endpoints', orAny(scopes.endpoints)],
+      ['ip allow', orAny(key.ip_allow)],
+      ['rpm', limits.rpm],
+      ['tpm', limits.tpm],
+      ['concurrency', limits.concurrency],
+      ['max tokens', limits.max_tokens],
+      ['budgets', budgets(limits.budgets)],
+      ['expires at', key.expires_at],
+      ['created at', key.created_at],
+      ['last used at', key.last_used_at],
+    ]) + describeLimitUsage(key.limits_usage)
+  );
+}
+
+/** `rpm 3/60 (resets 2026-...)`, `budget day $0.12 of $5`: one line per limit, when the server sent them. */
+export function describeLimitUsage(value: unknown): string {
+  if (!Array.isArray(value) || value.length === 0) return '';
+  const rows = value.map((item) => {
+    const usage = record(item);
+    const isBudget = usage.limit === 'budget';
+    const amount = (n: unknown) => (isBudget ? formatUsd(n) : formatCell(n));
+    const name = isBudget
+      ? `budget ${formatCell(usage.period)}${usage.soft === true ? ' (soft)' : ''}`
+      : formatCell(usage.limit);
+    const resets = usage.resets_at ? `, resets ${formatCell(usage.resets_at)}` : '';
+    return [name, `${amount(usage.used)} of ${amount(usage.max)} used${resets}`] as [string, unknown];
+  });
+  return `\n\nconsumption\n${formatDetails(rows)}`;
 }
 
 /** Omitted scopes mean "any". */

@@ -1,18 +1,12 @@
 import { type Command, Option } from 'commander';
 import type { CliContext, ConnectionOptions } from '../context.js';
 import { formatCell, record } from '../output.js';
-import {
-  type Budget,
-  collectBudget,
-  parseDuration,
-  parseList,
-  parsePositiveInt,
-  parseTimestamp,
-} from '../parse.js';
+import { parseDuration, parseList, parseTimestamp } from '../parse.js';
 import { describeKey } from './key-view.js';
+import { addLimitOptions, type LimitOptions, limitsFrom } from './limit-options.js';
 import { operatorCommand, print } from './operator.js';
 
-export interface KeysCreateOptions extends ConnectionOptions {
+export interface KeysCreateOptions extends ConnectionOptions, LimitOptions {
   project: string;
   name: string;
   provider?: string;
@@ -22,16 +16,11 @@ export interface KeysCreateOptions extends ConnectionOptions {
   ipAllow?: string[];
   expiresAt?: string;
   ttl?: number;
-  rpm?: number;
-  tpm?: number;
-  concurrency?: number;
-  maxTokens?: number;
-  budget?: Budget[];
 }
 
 /** `keywarden keys create`: the one time a key's secret is shown. */
 export function registerKeysCreate(keys: Command, ctx: CliContext): void {
-  operatorCommand(keys, 'create', 'create a key and print its secret once')
+  const command = operatorCommand(keys, 'create', 'create a key and print its secret once')
     .requiredOption('--project <id-or-name>', 'project that owns the key')
     .requiredOption('--name <name>', 'name of the app or agent using it')
     .option('--provider <name>', 'default provider for /v1/... requests')
@@ -48,24 +37,19 @@ export function registerKeysCreate(keys: Command, ctx: CliContext): void {
       new Option('--ttl <duration>', 'expiry from now: 30m, 2h, 7d')
         .argParser(parseDuration)
         .conflicts('expiresAt'),
-    )
-    .option('--rpm <n>', 'requests per minute', parsePositiveInt)
-    .option('--tpm <n>', 'tokens per minute', parsePositiveInt)
-    .option('--concurrency <n>', 'requests in flight at once', parsePositiveInt)
-    .option('--max-tokens <n>', 'largest max_tokens a request may ask for', parsePositiveInt)
-    .option('--budget <usd/period>', 'USD budget, repeatable: 5/day, 50/month:soft', collectBudget)
-    .action(async (options: KeysCreateOptions) => {
-      const key = record(await ctx.connect(options).post('/keys', keyBody(options, ctx.now())));
-      print(ctx, options, key, () =>
-        [
-          `key created\n${describeKey(key)}`,
-          '',
-          'secret (send it as "Authorization: Bearer <secret>"):',
-          `  ${formatCell(key.key)}`,
-        ].join('\n'),
-      );
-      ctx.err('keywarden: store this secret now: it will not be shown again.');
-    });
+    );
+  addLimitOptions(command).action(async (options: KeysCreateOptions) => {
+    const key = record(await ctx.connect(options).post('/keys', keyBody(options, ctx.now())));
+    print(ctx, options, key, () =>
+      [
+        `key created\n${describeKey(key)}`,
+        '',
+        'secret (send it as "Authorization: Bearer <secret>"):',
+        `  ${formatCell(key.key)}`,
+      ].join('\n'),
+    );
+    ctx.err('keywarden: store this secret now: it will not be shown again.');
+  });
 }
 
 /** The `POST /admin/v1/keys` body; fields the user did not give are left out (server defaults). */
@@ -84,13 +68,7 @@ export function keyBody(options: KeysCreateOptions, now: number): Record<string,
   if (options.ttl !== undefined) body.expires_at = new Date(now + options.ttl).toISOString();
   else if (options.expiresAt !== undefined) body.expires_at = options.expiresAt;
 
-  const limits = defined({
-    rpm: options.rpm,
-    tpm: options.tpm,
-    concurrency: options.concurrency,
-    max_tokens: options.maxTokens,
-    budgets: options.budget,
-  });
+  const limits = limitsFrom(options);
   if (limits) body.limits = limits;
   return body;
 }

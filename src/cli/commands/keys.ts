@@ -4,6 +4,7 @@ import type { CliContext, ConnectionOptions } from '../context.js';
 import { formatCell, formatTable, listData, record } from '../output.js';
 import { describeKey } from './key-view.js';
 import { registerKeysCreate } from './keys-create.js';
+import { addLimitOptions, type LimitOptions, patchLimits } from './limit-options.js';
 import { operatorCommand, print } from './operator.js';
 
 const LIFECYCLE = [
@@ -12,7 +13,7 @@ const LIFECYCLE = [
   ['resume', 'let a suspended key work again'],
 ] as const;
 
-/** `keywarden keys create|list|show|revoke|suspend|resume`. */
+/** `keywarden keys create|list|show|update|revoke|suspend|resume`. */
 export function registerKeys(program: Command, ctx: CliContext): void {
   const keys = program
     .command('keys')
@@ -33,6 +34,15 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       print(ctx, options, key, () => describeKey(record(key)));
     },
   );
+
+  addLimitOptions(
+    operatorCommand(keys, 'update <id>', "change a key's limits; the next request uses them"),
+  ).action(async (id: string, options: ConnectionOptions & LimitOptions) => {
+    const client = ctx.connect(options);
+    await patchLimits(client, `/keys${segment(id)}`, options);
+    const key = await client.get(`/keys${segment(id)}`);
+    print(ctx, options, key, () => `key updated\n${describeKey(record(key))}`);
+  });
 
   for (const [verb, description] of LIFECYCLE) {
     operatorCommand(keys, `${verb} <id>`, description).action(

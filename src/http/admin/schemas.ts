@@ -20,6 +20,7 @@ export const limitsSchema = {
     tpm: count,
     concurrency: count,
     max_tokens: count,
+    max_tokens_mode: { type: 'string', enum: ['reject', 'clamp'] },
     budgets: {
       type: 'array',
       maxItems: 20,
@@ -31,6 +32,11 @@ export const limitsSchema = {
           usd: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000_000 },
           period: { type: 'string', enum: [...BUDGET_PERIODS] },
           soft: { type: 'boolean' },
+          alert_at: {
+            type: 'array',
+            maxItems: 10,
+            items: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
+          },
         },
       },
     },

@@ -1,6 +1,9 @@
 import type { TokenCounts, UsageEvent } from '../../domain/usage.js';
 import type { Clock } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Admission } from '../admit/admit-request.js';
+import { countDeliveredTokens, estimateInputTokens } from '../admit/estimate-input-tokens.js';
 import type { CompiledKey } from '../authenticate/key-directory.js';
 import type { InspectedRequest } from '../inspect/inspect-request.js';
 import type { LiveProvider } from '../upstream/provider-directory.js';
@@ -11,6 +14,7 @@ export interface MeterDeps {
   prices: PriceTable;
   usage: UsageWriter;
   clock: Clock;
+  logger: Logger;
 }
 
 export interface MeterContext {
@@ -19,28 +23,71 @@ export interface MeterContext {
   provider: LiveProvider;
   inspected: InspectedRequest;
   receivedAt: number;
+  admission: Admission;
+}
+
+export interface Finished {
+  status: number;
+  tokens: Partial<TokenCounts> | null;
+  firstByteAt: number | null;
+  /** False when the body was cut off (client gone, upstream failed) before its end. */
+  complete: boolean;
+  /** Text the client received, collected only when a budget or token rate needs it. */
+  deliveredText: string;
 }
 
 export interface MeteredRequest {
-  /**
-   * Records the request's one usage event; later calls are ignored. A body cut off before its end
-   * (`complete: false`) is recorded with status 499, keeping whatever usage was seen.
-   */
-  finish(
-    status: number,
-    tokens: Partial<TokenCounts> | null,
-    firstByteAt: number | null,
-    complete?: boolean,
-  ): void;
+  /** Records the request's usage event and settles its admission; later calls are ignored. */
+  finish(result: Finished): void;
+  /** The request never got an answer from upstream: recorded with `status`, admission released. */
+  abandon(status: number): void;
 }
 
-/** Turns a finished request into its usage event: tokens as reported, priced, queued for writing. */
-export function createMeter({ prices, usage, clock }: MeterDeps) {
+/**
+ * Turns a finished request into its usage event (tokens as reported, priced, queued for writing)
+ * and settles what admission reserved to what the request really cost. A stream cut off before its
+ * usage report is settled to what was delivered, counted with the tokenizer, so spend is never
+ * under-counted for the tokens a client received.
+ */
+export function createMeter({ prices, usage, clock, logger }: MeterDeps) {
+  const failed = (error: unknown) =>
+    logger.error({ err: error }, 'settling a request with the limit counters failed');
   return {
     start(context: MeterContext): MeteredRequest {
       let finished = false;
+
+      const record = (
+        status: number,
+        tokens: TokenCounts,
+        costNanoUsd: number | null,
+        ttfbAt: number | null,
+      ) => {
+        const { key, provider, inspected, receivedAt, request } = context;
+        const event: UsageEvent = {
+          id: newId('req'),
+          ts: receivedAt,
+          requestId: request.requestId,
+          keyId: key.record.id,
+          projectId: key.record.projectId,
+          providerId: provider.record.id,
+          providerName: provider.record.name,
+          model: inspected.model,
+          endpoint: inspected.endpoint,
+          status,
+          inputTokens: tokens.inputTokens,
+          outputTokens: tokens.outputTokens,
+          cachedTokens: tokens.cachedTokens,
+          costNanoUsd,
+          latencyMs: clock.now() - receivedAt,
+          ttfbMs: ttfbAt === null ? null : ttfbAt - receivedAt,
+          clientIp: request.clientIp,
+          streamed: inspected.stream,
+        };
+        usage.record(event);
+      };
+
       return {
-        finish(status, reported, firstByteAt, complete = true) {
+        finish({ status, tokens: reported, firstByteAt, complete, deliveredText }) {
           if (finished) return;
           finished = true;
           const tokens: TokenCounts = {
@@ -49,38 +96,29 @@ export function createMeter({ prices, usage, clock }: MeterDeps) {
             cachedTokens: reported?.cachedTokens ?? 0,
             cacheWriteTokens: reported?.cacheWriteTokens ?? 0,
           };
+          const cutShort = !complete && status < 300 && reported?.outputTokens === undefined;
+          if (cutShort && context.admission.countsTokens) {
+            // The upstream processed the prompt and produced what was delivered: count both.
+            tokens.inputTokens ||= estimateInputTokens(context.inspected.json, context.provider.record.type);
+            tokens.outputTokens = countDeliveredTokens(deliveredText);
+          }
           const model = context.inspected.model;
           const billable = tokens.inputTokens + tokens.outputTokens > 0;
-          const costNanoUsd =
-            model === null
-              ? billable
-                ? null
-                : 0
-              : billable
-                ? prices.costNanoUsd(context.provider.record.type, model, tokens)
-                : 0;
-          const now = clock.now();
-          const event: UsageEvent = {
-            id: newId('req'),
-            ts: context.receivedAt,
-            requestId: context.request.requestId,
-            keyId: context.key.record.id,
-            projectId: context.key.record.projectId,
-            providerId: context.provider.record.id,
-            providerName: context.provider.record.name,
-            model,
-            endpoint: context.inspected.endpoint,
-            status: complete ? status : 499,
-            inputTokens: tokens.inputTokens,
-            outputTokens: tokens.outputTokens,
-            cachedTokens: tokens.cachedTokens,
-            costNanoUsd,
-            latencyMs: now - context.receivedAt,
-            ttfbMs: firstByteAt === null ? null : firstByteAt - context.receivedAt,
-            clientIp: context.request.clientIp,
-            streamed: context.inspected.stream,
-          };
-          usage.record(event);
+          const cost = !billable
+            ? 0
+            : model === null
+              ? null
+              : prices.costNanoUsd(context.provider.record.type, model, tokens);
+          record(complete ? status : 499, tokens, cost, firstByteAt);
+          context.admission
+            .settle({ costNano: cost ?? 0, tokens: tokens.inputTokens + tokens.outputTokens })
+            .catch(failed);
+        },
+        abandon(status) {
+          if (finished) return;
+          finished = true;
+          record(status, { inputTokens: 0, outputTokens: 0, cachedTokens: 0, cacheWriteTokens: 0 }, 0, null);
+          context.admission.release().catch(failed);
         },
       };
     },

@@ -236,7 +236,7 @@ describe.each(FIXTURES)('usage tap over an $name', (fixture) => {
       const run = await runTap(cutAt(input, [cut]), base);
       expect(run.output.equals(input), `cut at ${cut}`).toBe(true);
       expect(run.results, `cut at ${cut}`).toEqual([
-        { tokens: fixture.tokens, complete: true, firstByteAt: 0, bytes: input.length },
+        { tokens: fixture.tokens, complete: true, firstByteAt: 0, bytes: input.length, deliveredText: '' },
       ]);
     }
   });
@@ -246,7 +246,13 @@ describe.each(FIXTURES)('usage tap over an $name', (fixture) => {
       const run = await runTap(cutAt(input, [cut]), { ...base, dropUsageChunk: true });
       expect(run.output.equals(withoutUsage), `cut at ${cut}`).toBe(true);
       expect(run.results, `cut at ${cut}`).toEqual([
-        { tokens: fixture.tokens, complete: true, firstByteAt: 0, bytes: withoutUsage.length },
+        {
+          tokens: fixture.tokens,
+          complete: true,
+          firstByteAt: 0,
+          bytes: withoutUsage.length,
+          deliveredText: '',
+        },
       ]);
     }
   });
@@ -297,6 +303,31 @@ describe.each(FIXTURES)('usage tap over an $name', (fixture) => {
   });
 });
 
+describe('usage tap text collection', () => {
+  it('keeps the generated text the client received, to count a stream cut before its usage', async () => {
+    const frame = (content: string) =>
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }], usage: null })}\n\n`;
+    const results: TapResult[] = [];
+    const tap = createUsageTap({
+      adapter: openAiAdapter,
+      endpoint: 'chat/completions',
+      kind: 'sse',
+      dropUsageChunk: true,
+      collectText: true,
+      now: () => 0,
+      onDone: (r) => results.push(r),
+    });
+    tap.resume();
+    tap.write(Buffer.from(frame('Hello') + frame(', "wörld"')));
+    tap.write(Buffer.from(frame('\n!').slice(0, 20)));
+    tap.destroy();
+    await new Promise((resolve) => tap.on('close', resolve));
+    expect(results).toHaveLength(1);
+    expect(results[0]?.complete).toBe(false);
+    expect(results[0]?.deliveredText).toBe('Hello, "wörld"');
+  });
+});
+
 describe('usage tap lifecycle', () => {
   const openAi = { adapter: openAiAdapter, endpoint: 'chat/completions' };
 
@@ -343,6 +374,7 @@ describe('usage tap lifecycle', () => {
         complete: false,
         firstByteAt: 5,
         bytes: firstTwo.length,
+        deliveredText: '',
       },
     ]);
     expect(Buffer.concat(forwarded).equals(firstTwo)).toBe(true);
@@ -360,7 +392,9 @@ describe('usage tap lifecycle', () => {
     tap.on('error', () => {});
     tap.destroy(new Error('upstream reset'));
     await new Promise((resolve) => tap.on('close', resolve));
-    expect(results).toEqual([{ tokens: null, complete: false, firstByteAt: null, bytes: 0 }]);
+    expect(results).toEqual([
+      { tokens: null, complete: false, firstByteAt: null, bytes: 0, deliveredText: '' },
+    ]);
   });
 
   it('reports once, as complete, when a stream ends normally and then closes', async () => {
@@ -382,7 +416,13 @@ describe('usage tap lifecycle', () => {
     const run = await runTap(cutAt(body, [1, 17, 40, body.length - 3]), { ...openAi, kind: 'json' });
     expect(run.output.equals(body)).toBe(true);
     expect(run.results).toEqual([
-      { tokens: { inputTokens: 11, outputTokens: 3 }, complete: true, firstByteAt: 0, bytes: body.length },
+      {
+        tokens: { inputTokens: 11, outputTokens: 3 },
+        complete: true,
+        firstByteAt: 0,
+        bytes: body.length,
+        deliveredText: '',
+      },
     ]);
   });
 
@@ -390,7 +430,9 @@ describe('usage tap lifecycle', () => {
     const body = Buffer.from('<html>502 Bad Gateway</html>');
     const run = await runTap([body], { ...openAi, kind: 'json' });
     expect(run.output.equals(body)).toBe(true);
-    expect(run.results).toEqual([{ tokens: null, complete: true, firstByteAt: 0, bytes: body.length }]);
+    expect(run.results).toEqual([
+      { tokens: null, complete: true, firstByteAt: 0, bytes: body.length, deliveredText: '' },
+    ]);
   });
 
   it('passes an opaque body through without reading it', async () => {

@@ -12,6 +12,8 @@ export interface TapResult {
   /** Time the first body byte went to the client, as given by `now()`. */
   firstByteAt: number | null;
   bytes: number;
+  /** Text the client received (only with `collectText`), to count a cut-off stream's output. */
+  deliveredText: string;
 }
 
 export interface TapOptions {
@@ -20,6 +22,8 @@ export interface TapOptions {
   kind: 'sse' | 'json' | 'opaque';
   /** The gateway asked upstream for a usage chunk the client did not want: remove it. */
   dropUsageChunk: boolean;
+  /** Keep the generated text of forwarded SSE events (a budget or token rate needs it if the stream is cut). */
+  collectText?: boolean;
   now: () => number;
   onDone: (result: TapResult) => void;
 }
@@ -42,6 +46,7 @@ export function createUsageTap(options: TapOptions): Transform {
   const jsonChunks: Buffer[] = [];
   let jsonBytes = 0;
   const frames = new SseFrames();
+  let deliveredText = '';
   const decoder = new StringDecoder('utf8');
 
   const merge = (found: Partial<TokenCounts> | null) => {
@@ -50,6 +55,7 @@ export function createUsageTap(options: TapOptions): Transform {
 
   /** Reads usage from one event; returns false when the event must not reach the client. */
   const inspectFrame = (frame: string): boolean => {
+    if (options.collectText) deliveredText += generatedText(frame);
     if (!frame.includes('usage')) return true;
     const data = frameData(frame);
     if (data === undefined || data === '[DONE]') return true;
@@ -74,7 +80,7 @@ export function createUsageTap(options: TapOptions): Transform {
         // Not JSON after all (an HTML error page, say): nothing to meter.
       }
     }
-    options.onDone({ tokens, complete, firstByteAt, bytes });
+    options.onDone({ tokens, complete, firstByteAt, bytes, deliveredText });
   };
 
   const transform = new Transform({
@@ -117,4 +123,19 @@ export function createUsageTap(options: TapOptions): Transform {
   });
   transform.on('close', () => finish(false));
   return transform;
+}
+
+/** Generated text fields of one event: OpenAI `content` / `delta`, Anthropic `text`. */
+const TEXT_FIELD = /"(?:content|text|delta)":("(?:[^"\\]|\\.)*")/g;
+
+function generatedText(frame: string): string {
+  let text = '';
+  for (const match of frame.matchAll(TEXT_FIELD)) {
+    try {
+      text += JSON.parse(match[1] ?? '""') as string;
+    } catch {
+      // A truncated escape: skip it, the rest still counts.
+    }
+  }
+  return text;
 }
