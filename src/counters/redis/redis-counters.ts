@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Redis, ReplyError } from 'ioredis';
 import { GatewayError } from '../../domain/errors.js';
-import type { CounterState, Counters, LimitClaim, Reservation } from '../counters.js';
+import { stateOf } from '../counter-state.js';
+import type { Counters, LimitClaim, Reservation } from '../counters.js';
 import { GIVE_BACK, READ, RESERVE, SEED } from './redis-scripts.js';
 
 export interface RedisCountersOptions {
@@ -164,28 +165,3 @@ const scripts = {
 
 /** A double as text that Lua's tonumber reads back bit for bit. */
 const exact = (value: number): string => (Number.isInteger(value) ? String(value) : value.toPrecision(17));
-
-/** The same state the in-memory counters report, from what the script read. */
-function stateOf(claim: LimitClaim, raw: number, now: number): CounterState {
-  if (claim.kind === 'rate') {
-    const interval = claim.windowMs / claim.limit;
-    const used = Math.min(claim.limit, Math.ceil((raw - now) / interval - 1e-9));
-    return {
-      counter: claim.counter,
-      kind: 'rate',
-      used,
-      limit: claim.limit,
-      remaining: claim.limit - used,
-      resetAt: raw,
-    };
-  }
-  const limit = claim.kind === 'concurrency' ? claim.limit : claim.limitNano;
-  return {
-    counter: claim.counter,
-    kind: claim.kind,
-    used: raw,
-    limit,
-    remaining: Math.max(0, limit - raw),
-    resetAt: claim.kind === 'budget' ? claim.resetAt : null,
-  };
-}
