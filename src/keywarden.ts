@@ -9,14 +9,10 @@ import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import type { Counters } from './counters/counters.js';
 import { createMemoryCounters } from './counters/memory/memory-counters.js';
-import { openRedisCounters } from './counters/redis/redis-counters.js';
-import { failOpenForRates } from './counters/redis/unavailable-policy.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
 import { GatewayError } from './domain/errors.js';
 import { type ChangeBus, createLocalChangeBus } from './events/change-bus.js';
 import { type RelayedChangeBus, relayChanges } from './events/change-relay.js';
-import { postgresChangeTransport } from './events/postgres-change-transport.js';
-import { redisChangeTransport } from './events/redis-change-transport.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -205,10 +201,17 @@ async function openChangeRelay(
   local: ChangeBus,
   logger: Logger,
 ): Promise<RelayedChangeBus | undefined> {
+  // Loaded on demand: an embedded gateway never pays for the Redis and Postgres drivers.
   const transport = config.redisUrl
-    ? redisChangeTransport(config.redisUrl, `${config.scaleOut.redisPrefix}changes`)
+    ? (await import('./events/redis-change-transport.js')).redisChangeTransport(
+        config.redisUrl,
+        `${config.scaleOut.redisPrefix}changes`,
+      )
     : config.databaseUrl
-      ? postgresChangeTransport(config.databaseUrl, 'keywarden_changes')
+      ? (await import('./events/postgres-change-transport.js')).postgresChangeTransport(
+          config.databaseUrl,
+          'keywarden_changes',
+        )
       : undefined;
   return transport && relayChanges(local, transport, logger);
 }
@@ -216,6 +219,8 @@ async function openChangeRelay(
 /** Redis counters shared by every instance when REDIS_URL is set, else in-process ones. */
 async function openCounters(config: Readonly<Config>, logger: Logger): Promise<Counters> {
   if (!config.redisUrl) return createMemoryCounters();
+  const { openRedisCounters } = await import('./counters/redis/redis-counters.js');
+  const { failOpenForRates } = await import('./counters/redis/unavailable-policy.js');
   let lastLog = 0;
   const counters = await openRedisCounters({
     url: config.redisUrl,

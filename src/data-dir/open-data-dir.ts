@@ -5,7 +5,6 @@ import { ConfigError } from '../config/load-config.js';
 import { createEnvelope, type Envelope } from '../lib/crypto-envelope.js';
 import { createMasterKeyFile, readMasterKey } from '../secrets/master-key.js';
 import { migrateToLatest } from '../store/kysely-store.js';
-import { openPostgresKysely, openPostgresStore } from '../store/postgres/postgres-store.js';
 import { openSqliteKysely, openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -66,16 +65,17 @@ export async function openDataDir(
 }
 
 /** Postgres when DATABASE_URL is set (the master key check lives in its meta table), else SQLite in the data dir. */
-export function openStore(config: Config, options: { migrate?: boolean } = {}): Promise<Store> {
-  return config.databaseUrl
-    ? openPostgresStore(config.databaseUrl, options)
-    : openSqliteStore(join(config.dataDir, DATABASE_FILE));
+export async function openStore(config: Config, options: { migrate?: boolean } = {}): Promise<Store> {
+  if (!config.databaseUrl) return openSqliteStore(join(config.dataDir, DATABASE_FILE));
+  // Loaded on demand: an embedded gateway never pays for the Postgres driver.
+  const { openPostgresStore } = await import('../store/postgres/postgres-store.js');
+  return openPostgresStore(config.databaseUrl, options);
 }
 
 /** Applies pending migrations to the configured database; returns the names applied (none: up to date). */
 export async function migrateDatabase(config: Config): Promise<string[]> {
   const db = config.databaseUrl
-    ? openPostgresKysely(config.databaseUrl)
+    ? (await import('../store/postgres/postgres-store.js')).openPostgresKysely(config.databaseUrl)
     : openSqliteKysely(join(config.dataDir, DATABASE_FILE));
   try {
     return await migrateToLatest(db);
