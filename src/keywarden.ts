@@ -2,9 +2,13 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from './admin/admin-services.js';
 import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
+import { type AutoRotation, createAutoRotation } from './admin/auto-rotation.js';
+import { createBudgetCarving } from './admin/delegation-budgets.js';
+import { createKeyDelegation } from './admin/key-delegation.js';
 import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
+import { createSecretSinks } from './admin/rotation-sinks.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import type { Counters } from './counters/counters.js';
@@ -20,14 +24,22 @@ import { createMetrics, type Metrics } from './lib/metrics.js';
 import { limitUsage } from './limits/limit-usage.js';
 import { createAdmission } from './proxy/admit/admit-request.js';
 import { createProjectDirectory } from './proxy/admit/project-directory.js';
+import { authenticateKey } from './proxy/authenticate/authenticate-key.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
+import { authorizeKeyUse } from './proxy/authorize/authorize-request.js';
 import { durableReply } from './proxy/meter/durable-reply.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
 import { createProxyPipeline, type ProxyReply, type ProxyRequest } from './proxy/pipeline.js';
-import { createProviderDirectory } from './proxy/upstream/provider-directory.js';
+import { createOpenStreams } from './proxy/upstream/open-streams.js';
+import {
+  type CredentialFailingListener,
+  createProviderDirectory,
+} from './proxy/upstream/provider-directory.js';
 import type { Dialect } from './proxy/upstream/providers/provider-adapter.js';
+import type { FailoverOptions } from './proxy/upstream/send-with-failover.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
+import { createExternalSecrets } from './secrets/external-secrets.js';
 import { createSecretRefResolver } from './secrets/secret-ref.js';
 
 export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -37,6 +49,12 @@ export interface KeywardenOptions {
   logger?: Logger;
   /** Where `env:` secret references are read; defaults to the process environment. */
   secretEnv?: NodeJS.ProcessEnv;
+  /** Told when an upstream refuses a provider credential; default: a warning in the log. */
+  onCredentialFailing?: CredentialFailingListener;
+  /** How long Vault and AWS Secrets Manager values are cached (default 5 minutes). */
+  secretCacheTtlMs?: number;
+  /** Retry and failover across provider credentials. */
+  failover?: FailoverOptions;
 }
 
 export interface Keywarden {
@@ -44,6 +62,8 @@ export interface Keywarden {
   admin: AdminServices;
   usage: UsageWriter;
   metrics: Metrics;
+  /** Rotates keys whose policy asks for it (every minute; `runOnce()` for tests and operators). */
+  autoRotation: AutoRotation;
   server: FastifyInstance;
   /** The owner token minted by this start, when it initialised the data dir; shown once. */
   firstOwnerToken: string | undefined;
@@ -86,11 +106,27 @@ export async function createKeywarden(
     await markInitialised();
   }
 
+  const secretEnv = options.secretEnv ?? process.env;
+  const externalSecrets = createExternalSecrets(secretEnv);
+  const secretRefs = createSecretRefResolver(secretEnv, clock, {
+    read: externalSecrets.read,
+    ...(options.secretCacheTtlMs !== undefined && { ttlMs: options.secretCacheTtlMs }),
+    onError: (ref, error) =>
+      logger.warn(
+        { scheme: ref.scheme, err: error instanceof Error ? error.message : String(error) },
+        'secret store unreachable; serving the last value read',
+      ),
+  });
   const providers = createProviderDirectory({
     store,
     envelope,
-    secretRefs: createSecretRefResolver(options.secretEnv ?? process.env, clock),
+    secretRefs,
     changes,
+    clock,
+    onCredentialFailing:
+      options.onCredentialFailing ??
+      ((event) => logger.warn(event, 'provider credential refused by the upstream; marked failing')),
+    onStoreError: (error) => logger.error({ err: error }, 'could not store credential health'),
   });
   await providers.reload();
 
@@ -106,6 +142,7 @@ export async function createKeywarden(
   });
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() });
   const unpriced = new Set<string>();
+  const keyDirectory = createKeyDirectory({ store, changes, clock, ttlMs: cacheTtlMs });
   const prices = createPriceTable({
     ...config.pricing,
     onUnpriced: (providerType, model) => {
@@ -126,17 +163,35 @@ export async function createKeywarden(
     timeZone: config.limits.timeZone,
     defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
     onBudgetThreshold: (event) => logger.warn({ budget: event }, 'budget threshold crossed'),
+    ancestors: (key) => keyDirectory.ancestors(key),
   });
   const handle = createProxyPipeline({
-    keys: createKeyDirectory({ store, changes, clock, ttlMs: cacheTtlMs }),
+    keys: keyDirectory,
     providers,
     admit,
     upstream,
+    openStreams: createOpenStreams({ store, changes }),
+    ...(options.failover && { failover: options.failover }),
     usage,
     clock,
     logger,
     prices,
   });
+
+  const delegation = createKeyDelegation({
+    store,
+    clock,
+    changes,
+    carveLimits: createBudgetCarving({ store, limitUsage: limitUsageOf }),
+  });
+  const autoRotation = createAutoRotation({
+    store,
+    clock,
+    keys: admin.keys,
+    sinks: createSecretSinks({ secretRefs, vault: externalSecrets.vault }),
+    logger,
+  });
+  autoRotation.start(60_000);
 
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
@@ -147,6 +202,13 @@ export async function createKeywarden(
     trustProxy: config.proxy.trustProxy,
     version: VERSION,
     isClosing: () => closing !== undefined,
+    delegation: {
+      async delegate(headers, clientIp, input) {
+        const key = await authenticateKey(headers, keyDirectory, clock.now());
+        authorizeKeyUse(key, clientIp, clock.now());
+        return delegation.delegate(key.record, input);
+      },
+    },
     proxy: {
       handle: refuseWhenUsageFull(
         config.databaseUrl ? persistUsageFirst(handle, usage) : handle,
@@ -162,6 +224,7 @@ export async function createKeywarden(
   const close = async () => {
     // Stop accepting; requests that arrive on open keep-alive connections now get 503.
     const closed = server.close();
+    await autoRotation.stop();
     const deadline = Date.now() + config.shutdownGraceMs;
     while (inFlight.size > 0 && Date.now() < deadline) {
       const grace = new Promise<void>((resolve) => setTimeout(resolve, deadline - Date.now()).unref());
@@ -174,6 +237,7 @@ export async function createKeywarden(
     await upstream.close().catch(() => undefined);
     clearInterval(cacheExpiry);
     await relayed?.close().catch(() => undefined);
+    externalSecrets.close();
     await usage.close();
     await counters.close();
     await store.close();
@@ -184,6 +248,7 @@ export async function createKeywarden(
     admin,
     usage,
     metrics,
+    autoRotation,
     server,
     firstOwnerToken,
     close: () => {

@@ -5,8 +5,10 @@ import {
   type KeyRecord,
   type KeyStatus,
   type Limits,
+  type RotationPolicy,
   type Scopes,
 } from '../domain/records.js';
+import { DEFAULT_GRACE_SECONDS, freshKeyState } from '../domain/rotation.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -22,6 +24,7 @@ import {
   parseTimestamp,
 } from './field-rules.js';
 import type { ProjectsAdmin } from './projects-admin.js';
+import { checkRotationPolicy } from './rotation-policy.js';
 import { keyView } from './views.js';
 
 export interface CreateKeyInput {
@@ -32,10 +35,16 @@ export interface CreateKeyInput {
   ip_allow?: string[] | null;
   expires_at?: string | null;
   limits?: Limits;
+  /** May this key mint child keys for sub-agents (`POST /v1/keys/delegate`)? */
+  can_delegate?: boolean;
+  rotation_policy?: RotationPolicy | null;
 }
 
 export type PatchKeyInput = Partial<
-  Pick<CreateKeyInput, 'default_provider' | 'scopes' | 'ip_allow' | 'expires_at' | 'limits'>
+  Pick<
+    CreateKeyInput,
+    'default_provider' | 'scopes' | 'ip_allow' | 'expires_at' | 'limits' | 'rotation_policy'
+  >
 >;
 
 export interface KeysAdminDeps {
@@ -64,6 +73,19 @@ const TRANSITIONS: Record<'revoke' | 'suspend' | 'resume', { from: KeyStatus[]; 
 export function createKeysAdmin({ store, clock, changes, projects, limitUsage }: KeysAdminDeps) {
   const view = async (key: KeyRecord) => keyView(key, await store.findProject(key.projectId), clock.now());
 
+  /** Every key minted below `key`, children before grandchildren. */
+  const descendants = async (key: KeyRecord): Promise<KeyRecord[]> => {
+    const found: KeyRecord[] = [];
+    let level = [key];
+    while (level.length > 0) {
+      const next: KeyRecord[] = [];
+      for (const parent of level) next.push(...(await store.listKeys({ parentId: parent.id })));
+      found.push(...next);
+      level = next;
+    }
+    return found;
+  };
+
   const visible = async (actor: Actor, id: string): Promise<KeyRecord> => {
     const key = await store.getKey(id);
     if (!key || !canSeeProject(actor, key.projectId))
@@ -90,6 +112,7 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
       checkScopes('scopes', input.scopes);
       checkIpAllow('ip_allow', input.ip_allow);
       checkLimits('limits', input.limits);
+      checkRotationPolicy('rotation_policy', input.rotation_policy);
       const expiresAt = parseTimestamp('expires_at', input.expires_at) ?? null;
       checkFuture('expires_at', expiresAt, clock.now());
       await checkDefaultProvider(input.default_provider);
@@ -104,15 +127,16 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
         projectId: project.id,
         secretHash: secret.hash,
         displayPrefix: secret.displayPrefix,
-        status: 'active',
         defaultProvider: input.default_provider ?? null,
         scopes: input.scopes ?? {},
         ipAllow: input.ip_allow ?? null,
         limits: input.limits ?? {},
         expiresAt,
-        createdAt: now,
-        updatedAt: now,
-        lastUsedAt: null,
+        ...freshKeyState(now),
+        rotationPolicy: input.rotation_policy ?? null,
+        parentId: null,
+        canDelegate: input.can_delegate === true,
+        depth: 0,
       };
       await store.insertKey(key);
       await changed(key);
@@ -147,6 +171,7 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
       checkScopes('scopes', input.scopes);
       checkIpAllow('ip_allow', input.ip_allow);
       checkLimits('limits', input.limits);
+      checkRotationPolicy('rotation_policy', input.rotation_policy);
       const expiresAt = parseTimestamp('expires_at', input.expires_at);
       checkFuture('expires_at', expiresAt, clock.now());
       await checkDefaultProvider(input.default_provider);
@@ -156,6 +181,7 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
         ...(input.ip_allow !== undefined && { ipAllow: input.ip_allow }),
         ...(expiresAt !== undefined && { expiresAt }),
         ...(input.default_provider !== undefined && { defaultProvider: input.default_provider }),
+        ...(input.rotation_policy !== undefined && { rotationPolicy: input.rotation_policy }),
         updatedAt: clock.now(),
       });
       await changed(key);
@@ -174,9 +200,53 @@ export function createKeysAdmin({ store, clock, changes, projects, limitUsage }:
       }
       const updated = await store.updateKey(key.id, { status: rule.to, updatedAt: clock.now() });
       await changed(key);
+      // What an agent gave its sub-agents goes the same way as the agent's own key.
+      for (const child of await descendants(key)) {
+        if (!rule.from.includes(child.status) || child.status === rule.to) continue;
+        await store.updateKey(child.id, { status: rule.to, updatedAt: clock.now() });
+        await changed(child);
+      }
       return view(updated ?? key);
     },
+
+    /**
+     * A new secret for the same key (same id, scopes, limits, usage). The previous secret keeps
+     * working for `grace_seconds` (default a day; 0 ends it now), then it is refused as rotated.
+     */
+    async rotate(actor: Actor, id: string, input: { grace_seconds?: number } = {}) {
+      assertCanWrite(actor);
+      return rotateKey(await visible(actor, id), input.grace_seconds);
+    },
+
+    /** Rotates every key whose policy says it is due and asks for automatic rotation. */
+    rotateKey,
   };
+
+  /**
+   * `deliver`, when given, receives the new secret before it is stored: if it throws, nothing
+   * changes and the current secret stays in force (a secret nobody received is never activated).
+   */
+  async function rotateKey(
+    key: KeyRecord,
+    graceSeconds = DEFAULT_GRACE_SECONDS,
+    deliver?: (secret: string, at: number, previousValidUntil: number) => Promise<void>,
+  ) {
+    if (key.status === 'revoked') throw new GatewayError('conflict', 'a revoked key cannot be rotated');
+    const secret = issueSecret('key');
+    const now = clock.now();
+    await deliver?.(secret.secret, now, now + graceSeconds * 1000);
+    const updated = await store.updateKey(key.id, {
+      secretHash: secret.hash,
+      displayPrefix: secret.displayPrefix,
+      previousSecretHash: key.secretHash,
+      previousValidUntil: now + graceSeconds * 1000,
+      rotatedAt: now,
+      updatedAt: now,
+    });
+    await changed(key);
+    const project = await store.findProject(key.projectId);
+    return { ...keyView(updated ?? key, project, now), key: secret.secret };
+  }
 }
 
 export type KeysAdmin = ReturnType<typeof createKeysAdmin>;

@@ -1,5 +1,5 @@
 import { GatewayError } from '../domain/errors.js';
-import type { Limits, ProjectRecord } from '../domain/records.js';
+import type { Limits, ProjectRecord, RotationPolicy } from '../domain/records.js';
 import type { ChangeBus } from '../events/change-bus.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { type Actor, assertCanWrite, assertGatewayAdmin, canSeeProject } from './actor.js';
 import { checkLimits, checkName } from './field-rules.js';
 import type { LimitUsageOf } from './keys-admin.js';
+import { checkRotationPolicy } from './rotation-policy.js';
 import { projectView } from './views.js';
 
 export interface ProjectsAdminDeps {
@@ -29,10 +30,14 @@ export function createProjectsAdmin({ store, clock, changes, limitUsage }: Proje
   return {
     visible,
 
-    async create(actor: Actor, input: { name: string; limits?: Limits }) {
+    async create(
+      actor: Actor,
+      input: { name: string; limits?: Limits; rotation_policy?: RotationPolicy | null },
+    ) {
       assertGatewayAdmin(actor);
       checkName('name', input.name);
       checkLimits('limits', input.limits);
+      checkRotationPolicy('rotation_policy', input.rotation_policy);
       if (await store.findProject(input.name))
         throw new GatewayError('conflict', `project ${input.name} already exists`);
       const project: ProjectRecord = {
@@ -40,6 +45,7 @@ export function createProjectsAdmin({ store, clock, changes, limitUsage }: Proje
         name: input.name,
         limits: input.limits ?? {},
         createdAt: clock.now(),
+        rotationPolicy: input.rotation_policy ?? null,
       };
       await store.insertProject(project);
       return projectView(project);
@@ -60,11 +66,19 @@ export function createProjectsAdmin({ store, clock, changes, limitUsage }: Proje
       return { ...projectView(project), limits_usage: usage };
     },
 
-    async update(actor: Actor, idOrName: string, patch: { limits?: Limits }) {
+    async update(
+      actor: Actor,
+      idOrName: string,
+      patch: { limits?: Limits; rotation_policy?: RotationPolicy | null },
+    ) {
       assertCanWrite(actor);
       const project = await visible(actor, idOrName);
       checkLimits('limits', patch.limits);
-      const updated = await store.updateProject(project.id, patch);
+      checkRotationPolicy('rotation_policy', patch.rotation_policy);
+      const updated = await store.updateProject(project.id, {
+        ...(patch.limits !== undefined && { limits: patch.limits }),
+        ...(patch.rotation_policy !== undefined && { rotationPolicy: patch.rotation_policy }),
+      });
       await changes.publish({ kind: 'project', projectId: project.id });
       return projectView(updated ?? project);
     },

@@ -23,6 +23,9 @@ export interface CreateProviderInput {
 export interface CredentialInput {
   api_key?: string;
   secret_ref?: string;
+  /** Lower is preferred (default 0); equal priorities share traffic by weight (default 1). */
+  priority?: number;
+  weight?: number;
 }
 
 export const DEFAULT_BASE_URLS: Record<ProviderType, string | undefined> = {
@@ -55,7 +58,17 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
   /** Seals an inline secret under the credential's own id, or checks a reference. */
   const buildCredential = (providerId: string, input: CredentialInput): CredentialRecord => {
     const id = newId('cred');
-    const base = { id, providerId, status: 'active' as const, createdAt: clock.now() };
+    const base = {
+      id,
+      providerId,
+      status: 'active' as const,
+      createdAt: clock.now(),
+      priority: input.priority ?? 0,
+      weight: input.weight ?? 1,
+      health: 'ok' as const,
+      healthChangedAt: null,
+      lastError: null,
+    };
     if (input.api_key !== undefined && input.secret_ref !== undefined) {
       throw invalidField('api_key', 'give api_key or secret_ref, not both');
     }
@@ -130,6 +143,25 @@ export function createProvidersAdmin({ store, clock, envelope, changes, config }
       assertGatewayAdmin(actor);
       const provider = await find(idOrName);
       await store.insertCredential(buildCredential(provider.id, input));
+      await changes.publish({ kind: 'provider', providerId: provider.id });
+      return view(provider);
+    },
+
+    /**
+     * Reads referenced secrets again (Vault, AWS, files) and clears failing marks, so every
+     * credential is tried again: after fixing a key upstream, or to pick up a changed secret now.
+     */
+    async refresh(actor: Actor, idOrName: string) {
+      assertGatewayAdmin(actor);
+      const provider = await find(idOrName);
+      for (const credential of await store.listCredentials(provider.id)) {
+        if (credential.health === 'ok') continue;
+        await store.setCredentialHealth(credential.id, {
+          health: 'ok',
+          healthChangedAt: clock.now(),
+          lastError: null,
+        });
+      }
       await changes.publish({ kind: 'provider', providerId: provider.id });
       return view(provider);
     },

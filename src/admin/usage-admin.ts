@@ -16,6 +16,8 @@ export interface UsageQueryInput {
   project?: string;
   model?: string;
   provider?: string;
+  /** Only the keys this key delegated (id, or name with `project`). */
+  parent?: string;
   from?: string;
   to?: string;
   group_by?: string;
@@ -53,6 +55,13 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
         filter.providerId = provider.id;
       }
       if (input.model !== undefined) filter.model = input.model;
+      if (input.parent !== undefined) {
+        filter.parentKeyId = (
+          await resolveKey(actor, input.parent, filter.projectId).catch(() => {
+            throw invalidField('parent', `no key ${JSON.stringify(input.parent)}`);
+          })
+        ).id;
+      }
       const from = parseTimestamp('from', input.from);
       const to = parseTimestamp('to', input.to);
       if (typeof from === 'number') filter.from = from;
@@ -73,7 +82,10 @@ export function createUsageAdmin({ store, projects }: { store: Store; projects: 
         groupBy ? store.queryUsage(filter, groupBy) : Promise.resolve([]),
         store.queryUsage(filter, null),
       ]);
-      const names = groupBy === 'key' || groupBy === 'project' ? await nameLookup(store, groupBy) : undefined;
+      const names =
+        groupBy === 'key' || groupBy === 'project' || groupBy === 'parent'
+          ? await nameLookup(store, groupBy)
+          : undefined;
       return {
         data: rows.map((row) => ({ ...groupFields(groupBy, row, names), ...amounts(row) })),
         totals: amounts(totals[0]),
@@ -117,7 +129,7 @@ function groupFields(groupBy: UsageGroup | null, row: UsageRow, names: Map<strin
   return { [groupBy]: value };
 }
 
-async function nameLookup(store: Store, groupBy: 'key' | 'project'): Promise<Map<string, string>> {
-  const records = groupBy === 'key' ? await store.listKeys({}) : await store.listProjects();
+async function nameLookup(store: Store, groupBy: 'key' | 'project' | 'parent'): Promise<Map<string, string>> {
+  const records = groupBy === 'project' ? await store.listProjects() : await store.listKeys({});
   return new Map(records.map((r) => [r.id, r.name]));
 }

@@ -6,6 +6,7 @@ import {
   type ProjectRecord,
   type ProviderRecord,
 } from '../domain/records.js';
+import { rotationStatus } from '../domain/rotation.js';
 
 /** What the admin API shows of each record. No secret, sealed or not, ever appears here. */
 
@@ -13,7 +14,18 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 export function credentialView(c: CredentialRecord) {
   const source = c.secretRef ? c.secretRef.slice(0, c.secretRef.indexOf(':')) : 'stored';
-  return { id: c.id, fingerprint: c.fingerprint, status: c.status, source, created_at: iso(c.createdAt) };
+  return {
+    id: c.id,
+    fingerprint: c.fingerprint,
+    status: c.status,
+    source,
+    priority: c.priority,
+    weight: c.weight,
+    health: c.health,
+    health_changed_at: iso(c.healthChangedAt),
+    last_error: c.lastError,
+    created_at: iso(c.createdAt),
+  };
 }
 
 export function providerView(p: ProviderRecord, credentials: readonly CredentialRecord[]) {
@@ -28,10 +40,21 @@ export function providerView(p: ProviderRecord, credentials: readonly Credential
 }
 
 export function projectView(p: ProjectRecord) {
-  return { id: p.id, name: p.name, limits: p.limits, created_at: iso(p.createdAt) };
+  return {
+    id: p.id,
+    name: p.name,
+    limits: p.limits,
+    rotation_policy: p.rotationPolicy,
+    created_at: iso(p.createdAt),
+  };
 }
 
-export function keyView(k: KeyRecord, project: Pick<ProjectRecord, 'name'> | undefined, now: number) {
+export function keyView(
+  k: KeyRecord,
+  project: Pick<ProjectRecord, 'name' | 'rotationPolicy'> | undefined,
+  now: number,
+) {
+  const rotation = rotationStatus(k, project, now);
   return {
     id: k.id,
     name: k.name,
@@ -47,6 +70,15 @@ export function keyView(k: KeyRecord, project: Pick<ProjectRecord, 'name'> | und
     created_at: iso(k.createdAt),
     updated_at: iso(k.updatedAt),
     last_used_at: iso(k.lastUsedAt),
+    parent_id: k.parentId,
+    can_delegate: k.canDelegate,
+    depth: k.depth,
+    rotated_at: iso(k.rotatedAt),
+    /** Until when the secret before the last rotation is still accepted (past: refused). */
+    previous_secret_valid_until: iso(k.previousValidUntil),
+    rotation_policy: k.rotationPolicy,
+    rotation_due_at: iso(rotation.dueAt),
+    rotation_overdue: rotation.overdue,
   };
 }
 

@@ -29,6 +29,7 @@ const CODES = {
   key_revoked: { status: 401, category: 'authentication' },
   key_expired: { status: 401, category: 'authentication' },
   key_suspended: { status: 401, category: 'authentication' },
+  key_rotated: { status: 401, category: 'authentication' },
   missing_admin_token: { status: 401, category: 'authentication' },
   invalid_admin_token: { status: 401, category: 'authentication' },
   // what they may do
@@ -37,6 +38,7 @@ const CODES = {
   endpoint_not_allowed: { status: 403, category: 'permission' },
   ip_not_allowed: { status: 403, category: 'permission' },
   forbidden: { status: 403, category: 'permission' },
+  delegation_not_allowed: { status: 403, category: 'permission' },
   unpriced_model: { status: 403, category: 'permission' },
   // what they asked for
   not_found: { status: 404, category: 'not_found' },

@@ -11,7 +11,11 @@ export interface ProviderRecord {
   createdAt: number;
 }
 
-export type CredentialStatus = 'active' | 'retired';
+/** `draining`: used only when no active credential can serve; `retired`: never used again. */
+export type CredentialStatus = 'active' | 'draining' | 'retired';
+export const CREDENTIAL_STATUSES: readonly CredentialStatus[] = ['active', 'draining', 'retired'];
+/** `failing`: the upstream refused it (401/403); traffic avoids it until a refresh. */
+export type CredentialHealth = 'ok' | 'failing';
 
 /** A provider's real key: sealed at rest (`sealedSecret`) or referenced (`secretRef`), never both. */
 export interface CredentialRecord {
@@ -22,6 +26,13 @@ export interface CredentialRecord {
   fingerprint: string;
   status: CredentialStatus;
   createdAt: number;
+  /** Lower is preferred; credentials of equal priority share traffic by weight. */
+  priority: number;
+  weight: number;
+  health: CredentialHealth;
+  healthChangedAt: number | null;
+  /** Why it is failing, e.g. `upstream answered 401`; never the secret. */
+  lastError: string | null;
 }
 
 export interface ProjectRecord {
@@ -29,6 +40,20 @@ export interface ProjectRecord {
   name: string;
   limits: Limits;
   createdAt: number;
+  rotationPolicy: RotationPolicy | null;
+}
+
+/** Where an automatically rotated secret is delivered; never a log. */
+export type RotationSink =
+  | { type: 'webhook'; url: string; signing_secret_ref: string }
+  | { type: 'vault'; path: string };
+
+/** How old a key's secret may get before it is due for rotation, and whether keywarden rotates it. */
+export interface RotationPolicy {
+  max_age_seconds: number;
+  grace_seconds?: number;
+  auto_rotate?: boolean;
+  sink?: RotationSink;
 }
 
 export type BudgetPeriod = 'hour' | 'day' | 'week' | 'month' | 'total';
@@ -87,6 +112,16 @@ export interface KeyRecord {
   createdAt: number;
   updatedAt: number;
   lastUsedAt: number | null;
+  /** The secret before the last rotation, accepted until `previousValidUntil`, then refused as rotated. */
+  previousSecretHash: string | null;
+  previousValidUntil: number | null;
+  rotatedAt: number | null;
+  rotationPolicy: RotationPolicy | null;
+  /** The key that minted this one (delegation), null for keys an operator created. */
+  parentId: string | null;
+  canDelegate: boolean;
+  /** 0 for operator keys, parent's depth + 1 for delegated ones. */
+  depth: number;
 }
 
 export function effectiveKeyStatus(

@@ -30,7 +30,17 @@ export interface TokenCounts {
   cacheWriteTokens: number;
 }
 
-export const USAGE_GROUPS = ['key', 'project', 'model', 'provider', 'endpoint', 'hour', 'day'] as const;
+/** `parent`: the key that delegated the event's key (null for operator-made keys). */
+export const USAGE_GROUPS = [
+  'key',
+  'project',
+  'model',
+  'provider',
+  'endpoint',
+  'hour',
+  'day',
+  'parent',
+] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export interface UsageFilter {
@@ -38,6 +48,8 @@ export interface UsageFilter {
   projectId?: string;
   model?: string;
   providerId?: string;
+  /** Only keys delegated by this key. */
+  parentKeyId?: string;
   from?: number;
   to?: number;
 }

@@ -6,6 +6,7 @@ import { GatewayError } from '../domain/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { adminApi } from './admin/admin-api.js';
+import { type DelegateRoutesDeps, delegateRoutes } from './delegate-routes.js';
 import { errorBody } from './error-envelopes.js';
 import { type ProxyRoutesDeps, proxyRoutes } from './proxy-routes.js';
 
@@ -13,6 +14,7 @@ export interface HttpServerDeps {
   logger: Logger;
   admin: AdminServices;
   proxy: ProxyRoutesDeps;
+  delegation?: DelegateRoutesDeps;
   metrics: Registry;
   trustProxy: boolean;
   version: string;
@@ -75,6 +77,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   await app.register((scope) => adminApi(scope, deps.admin), { prefix: '/admin/v1' });
+  const delegation = deps.delegation;
+  if (delegation) await app.register((scope) => delegateRoutes(scope, delegation));
   await app.register((scope) => proxyRoutes(scope, deps.proxy));
   return app;
 }

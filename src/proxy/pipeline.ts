@@ -11,8 +11,10 @@ import { filterModelList } from './meter/filter-model-list.js';
 import { createMeter, type MeterContext, type MeterDeps } from './meter/meter.js';
 import { createUsageTap } from './meter/usage-tap.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream/headers.js';
+import type { OpenStreams } from './upstream/open-streams.js';
 import type { LiveProvider, ProviderDirectory } from './upstream/provider-directory.js';
 import type { Dialect } from './upstream/providers/provider-adapter.js';
+import { DEFAULT_FAILOVER, type FailoverOptions, sendWithFailover } from './upstream/send-with-failover.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream/upstream-client.js';
 
 export interface ProxyRequest {
@@ -40,6 +42,9 @@ export interface PipelineDeps extends MeterDeps {
   admit: Admit;
   upstream: UpstreamClient;
   clock: Clock;
+  /** Open streams per key, cut when the key is revoked or suspended. */
+  openStreams?: OpenStreams;
+  failover?: FailoverOptions;
 }
 
 /**
@@ -58,7 +63,7 @@ export function createProxyPipeline(deps: PipelineDeps) {
         throw new GatewayError('unknown_provider', `no provider named ${request.providerName}`);
       }
       const inspected = inspectRequest(request.method, request.path, request.headers, request.body);
-      const key = await authenticateKey(request.headers, deps.keys);
+      const key = await authenticateKey(request.headers, deps.keys, receivedAt);
       const provider = named ?? defaultProvider(key, deps.providers);
       dialect = provider.adapter.dialect;
       authorizeRequest({
@@ -92,18 +97,15 @@ export function createProxyPipeline(deps: PipelineDeps) {
 
     let response: UpstreamResponse;
     try {
-      const credential = provider.credential();
-      response = await deps.upstream.send({
+      const failover = { ...deps, options: deps.failover ?? DEFAULT_FAILOVER };
+      response = await sendWithFailover(failover, provider, (credentialHeaders) => ({
         baseUrl: provider.record.baseUrl,
         path: request.path,
         method: request.method,
-        headers: upstreamRequestHeaders(
-          request.headers,
-          credential ? adapter.credentialHeaders(credential.secret) : {},
-        ),
+        headers: upstreamRequestHeaders(request.headers, credentialHeaders),
         body,
         signal: request.signal,
-      });
+      }));
     } catch (error) {
       metered.abandon(error instanceof GatewayError ? error.status : 499);
       throw error;
@@ -146,6 +148,7 @@ export function createProxyPipeline(deps: PipelineDeps) {
     });
     response.body.on('error', (error) => tap.destroy(error));
     response.body.pipe(tap);
+    deps.openStreams?.track(key.record.id, tap, response.body);
     return { kind: 'stream', status: response.status, headers, body: tap };
   }
 }

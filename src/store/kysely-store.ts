@@ -128,6 +128,19 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
       return Number(result.numUpdatedRows) > 0;
     },
 
+    async setCredentialHealth(id, health) {
+      const result = await db
+        .updateTable('credentials')
+        .set({
+          health: health.health,
+          health_changed_at: health.healthChangedAt,
+          last_error: health.lastError,
+        })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
     async insertProject(project) {
       await db.insertInto('projects').values(fromProject(project)).execute();
     },
@@ -147,6 +160,10 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
           .where('id', '=', id)
           .execute();
       }
+      if (patch.rotationPolicy !== undefined) {
+        const policy = patch.rotationPolicy === null ? null : JSON.stringify(patch.rotationPolicy);
+        await db.updateTable('projects').set({ rotation_policy: policy }).where('id', '=', id).execute();
+      }
       const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? toProject(row) : undefined;
     },
@@ -157,6 +174,7 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
     async listKeys(filter) {
       let query = db.selectFrom('keys').selectAll().orderBy('created_at').orderBy('id');
       if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
+      if (filter.parentId) query = query.where('parent_id', '=', filter.parentId);
       return (await query.execute()).map(toKey);
     },
     async getKey(id) {
@@ -167,7 +185,11 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
       const row = await db
         .selectFrom('keys')
         .selectAll()
-        .where('secret_hash', '=', secretHash)
+        .where((eb) =>
+          eb.or([eb('secret_hash', '=', secretHash), eb('previous_secret_hash', '=', secretHash)]),
+        )
+        .orderBy(sql`case when secret_hash = ${secretHash} then 0 else 1 end`)
+        .limit(1)
         .executeTakeFirst();
       return row ? toKey(row) : undefined;
     },
@@ -258,6 +280,10 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
           if (filter.projectId !== undefined) conditions.push(eb('project_id', '=', filter.projectId));
           if (filter.model !== undefined) conditions.push(eb('model', '=', filter.model));
           if (filter.providerId !== undefined) conditions.push(eb('provider_id', '=', filter.providerId));
+          if (filter.parentKeyId !== undefined) {
+            const children = eb.selectFrom('keys').select('id').where('parent_id', '=', filter.parentKeyId);
+            conditions.push(eb('key_id', 'in', children));
+          }
           if (filter.from !== undefined) conditions.push(eb('ts', '>=', filter.from));
           if (filter.to !== undefined) conditions.push(eb('ts', '<', filter.to));
           return eb.and(conditions);
@@ -297,6 +323,8 @@ function groupExpression(groupBy: UsageGroup | null): RawBuilder<string | number
       return sql`provider_name`;
     case 'endpoint':
       return sql`endpoint`;
+    case 'parent':
+      return sql`(select parent_id from keys where keys.id = usage_events.key_id)`;
     case 'hour':
       return sql`(ts / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}`;
     case 'day':

@@ -47,6 +47,11 @@ export function toCredential(row: CredentialsTable): CredentialRecord {
     fingerprint: row.fingerprint,
     status: row.status as CredentialRecord['status'],
     createdAt: num(row.created_at),
+    priority: num(row.priority ?? 0),
+    weight: num(row.weight ?? 1),
+    health: (row.health ?? 'ok') as CredentialRecord['health'],
+    healthChangedAt: numOrNull(row.health_changed_at),
+    lastError: row.last_error ?? null,
   };
 }
 
@@ -59,16 +64,36 @@ export function fromCredential(c: CredentialRecord): CredentialsTable {
     fingerprint: c.fingerprint,
     status: c.status,
     created_at: c.createdAt,
+    priority: c.priority,
+    weight: c.weight,
+    health: c.health,
+    health_changed_at: c.healthChangedAt,
+    last_error: c.lastError,
   };
 }
 
 export function toProject(row: ProjectsTable): ProjectRecord {
-  return { id: row.id, name: row.name, limits: JSON.parse(row.limits), createdAt: num(row.created_at) };
+  return {
+    id: row.id,
+    name: row.name,
+    limits: JSON.parse(row.limits),
+    createdAt: num(row.created_at),
+    rotationPolicy: jsonOrNull(row.rotation_policy),
+  };
 }
 
 export function fromProject(p: ProjectRecord): ProjectsTable {
-  return { id: p.id, name: p.name, limits: JSON.stringify(p.limits), created_at: p.createdAt };
+  return {
+    id: p.id,
+    name: p.name,
+    limits: JSON.stringify(p.limits),
+    created_at: p.createdAt,
+    rotation_policy: p.rotationPolicy ? JSON.stringify(p.rotationPolicy) : null,
+  };
 }
+
+const jsonOrNull = (text: string | null | undefined) =>
+  text === null || text === undefined ? null : JSON.parse(text);
 
 export function toKey(row: KeysTable): KeyRecord {
   return {
@@ -86,6 +111,13 @@ export function toKey(row: KeysTable): KeyRecord {
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
     lastUsedAt: numOrNull(row.last_used_at),
+    previousSecretHash: row.previous_secret_hash ?? null,
+    previousValidUntil: numOrNull(row.previous_valid_until),
+    rotatedAt: numOrNull(row.rotated_at),
+    rotationPolicy: jsonOrNull(row.rotation_policy),
+    parentId: row.parent_id ?? null,
+    canDelegate: Number(row.can_delegate ?? 0) === 1,
+    depth: num(row.depth ?? 0),
   };
 }
 
@@ -105,6 +137,13 @@ export function fromKey(k: KeyRecord): KeysTable {
     created_at: k.createdAt,
     updated_at: k.updatedAt,
     last_used_at: k.lastUsedAt,
+    previous_secret_hash: k.previousSecretHash,
+    previous_valid_until: k.previousValidUntil,
+    rotated_at: k.rotatedAt,
+    rotation_policy: k.rotationPolicy ? JSON.stringify(k.rotationPolicy) : null,
+    parent_id: k.parentId,
+    can_delegate: k.canDelegate ? 1 : 0,
+    depth: k.depth,
   };
 }
 
@@ -119,6 +158,13 @@ export function keyPatchToRow(patch: Partial<KeyRecord>): Partial<KeysTable> {
   if (patch.expiresAt !== undefined) row.expires_at = patch.expiresAt;
   if (patch.defaultProvider !== undefined) row.default_provider = patch.defaultProvider;
   if (patch.updatedAt !== undefined) row.updated_at = patch.updatedAt;
+  if (patch.secretHash !== undefined) row.secret_hash = patch.secretHash;
+  if (patch.displayPrefix !== undefined) row.display_prefix = patch.displayPrefix;
+  if (patch.previousSecretHash !== undefined) row.previous_secret_hash = patch.previousSecretHash;
+  if (patch.previousValidUntil !== undefined) row.previous_valid_until = patch.previousValidUntil;
+  if (patch.rotatedAt !== undefined) row.rotated_at = patch.rotatedAt;
+  if (patch.rotationPolicy !== undefined)
+    row.rotation_policy = patch.rotationPolicy === null ? null : JSON.stringify(patch.rotationPolicy);
   return row;
 }
 

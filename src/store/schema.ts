@@ -26,6 +26,11 @@ export interface CredentialsTable {
   fingerprint: string;
   status: string;
   created_at: BigIntColumn;
+  priority: number;
+  weight: number;
+  health: string;
+  health_changed_at: NullableBigInt;
+  last_error: string | null;
 }
 
 export interface ProjectsTable {
@@ -33,6 +38,7 @@ export interface ProjectsTable {
   name: string;
   limits: string;
   created_at: BigIntColumn;
+  rotation_policy: string | null;
 }
 
 export interface KeysTable {
@@ -50,6 +56,13 @@ export interface KeysTable {
   created_at: BigIntColumn;
   updated_at: BigIntColumn;
   last_used_at: NullableBigInt;
+  previous_secret_hash: string | null;
+  previous_valid_until: NullableBigInt;
+  rotated_at: NullableBigInt;
+  rotation_policy: string | null;
+  parent_id: string | null;
+  can_delegate: number;
+  depth: number;
 }
 
 export interface AdminTokensTable {

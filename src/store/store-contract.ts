@@ -63,13 +63,18 @@ function credential(providerId: string, over: Partial<CredentialRecord> = {}): C
     fingerprint: 'sk-...abcd',
     status: 'active',
     createdAt: T0,
+    priority: 0,
+    weight: 1,
+    health: 'ok',
+    healthChangedAt: null,
+    lastError: null,
     ...over,
   };
 }
 
 function project(over: Partial<ProjectRecord> = {}): ProjectRecord {
   const id = over.id ?? nextId('prj');
-  return { id, name: `project-${id}`, limits: {}, createdAt: T0, ...over };
+  return { id, name: `project-${id}`, limits: {}, createdAt: T0, rotationPolicy: null, ...over };
 }
 
 function key(projectId: string, over: Partial<KeyRecord> = {}): KeyRecord {
@@ -89,6 +94,13 @@ function key(projectId: string, over: Partial<KeyRecord> = {}): KeyRecord {
     createdAt: T0,
     updatedAt: T0,
     lastUsedAt: null,
+    previousSecretHash: null,
+    previousValidUntil: null,
+    rotatedAt: null,
+    rotationPolicy: null,
+    parentId: null,
+    canDelegate: false,
+    depth: 0,
     ...over,
   };
 }
@@ -163,6 +175,23 @@ function describeProviders(get: () => Store) {
       expect(await store.findProvider(p.id)).toEqual(p);
       expect(await store.findProvider('groq')).toEqual(p);
       expect(await store.listCredentials(p.id)).toEqual([c]);
+    });
+
+    it("keeps a credential's priority, weight and health", async () => {
+      const store = get();
+      const p = provider();
+      const c = credential(p.id, { priority: 2, weight: 5 });
+      await store.insertProvider(p, c);
+      expect(
+        await store.setCredentialHealth(c.id, {
+          health: 'failing',
+          healthChangedAt: T0 + 9,
+          lastError: 'upstream answered 401',
+        }),
+      ).toBe(true);
+      expect(await store.listCredentials(p.id)).toEqual([
+        { ...c, health: 'failing', healthChangedAt: T0 + 9, lastError: 'upstream answered 401' },
+      ]);
     });
 
     it('stores a keyless provider with no credentials', async () => {
@@ -346,6 +375,38 @@ function describeKeys(get: () => Store) {
       expect(await store.getKey(bare.id)).toEqual(bare);
     });
 
+    it('finds a rotated key by its previous secret too, and its current secret first', async () => {
+      const store = get();
+      const k = key(web.id, { secretHash: 'hash-old' });
+      await store.insertKey(k);
+      const rotated = await store.updateKey(k.id, {
+        secretHash: 'hash-new',
+        displayPrefix: 'kw_New',
+        previousSecretHash: 'hash-old',
+        previousValidUntil: T0 + DAY,
+        rotatedAt: T0 + 5,
+        rotationPolicy: { max_age_seconds: 3600 },
+      });
+      expect(rotated).toMatchObject({
+        secretHash: 'hash-new',
+        previousSecretHash: 'hash-old',
+        rotatedAt: T0 + 5,
+      });
+      expect((await store.findKeyByHash('hash-old'))?.id).toBe(k.id);
+      expect(await store.findKeyByHash('hash-new')).toEqual(rotated);
+      expect((await store.getKey(k.id))?.rotationPolicy).toEqual({ max_age_seconds: 3600 });
+    });
+
+    it('lists the keys a key delegated', async () => {
+      const store = get();
+      const parent = key(web.id, { canDelegate: true });
+      const child = key(web.id, { parentId: parent.id, depth: 1, canDelegate: true });
+      const grandchild = key(web.id, { parentId: child.id, depth: 2 });
+      for (const k of [parent, child, grandchild]) await store.insertKey(k);
+      expect(await store.listKeys({ parentId: parent.id })).toEqual([child]);
+      expect(await store.listKeys({ parentId: child.id })).toEqual([grandchild]);
+    });
+
     it('finds nothing for an unknown id, hash or name', async () => {
       const store = get();
       await store.insertKey(full(web.id));
@@ -526,6 +587,9 @@ function aggregate(
         return Math.floor(e.ts / HOUR) * HOUR;
       case 'day':
         return Math.floor(e.ts / DAY) * DAY;
+      case 'parent':
+        // The contract's events name keys that are not stored, so they have no parent.
+        return null;
     }
   };
   const rows = new Map<string | number | null, UsageRow>();

@@ -27,18 +27,24 @@ export interface Store {
   insertCredential(credential: CredentialRecord): Promise<void>;
   listCredentials(providerId: string): Promise<CredentialRecord[]>;
   setCredentialStatus(id: string, status: CredentialRecord['status']): Promise<boolean>;
+  /** Records a credential's health as the proxy observed it (or as an operator reset it). */
+  setCredentialHealth(
+    id: string,
+    health: Pick<CredentialRecord, 'health' | 'healthChangedAt' | 'lastError'>,
+  ): Promise<boolean>;
 
   insertProject(project: ProjectRecord): Promise<void>;
   listProjects(): Promise<ProjectRecord[]>;
   findProject(idOrName: string): Promise<ProjectRecord | undefined>;
   updateProject(
     id: string,
-    patch: Partial<Pick<ProjectRecord, 'limits'>>,
+    patch: Partial<Pick<ProjectRecord, 'limits' | 'rotationPolicy'>>,
   ): Promise<ProjectRecord | undefined>;
 
   insertKey(key: KeyRecord): Promise<void>;
-  listKeys(filter: { projectId?: string }): Promise<KeyRecord[]>;
+  listKeys(filter: { projectId?: string; parentId?: string }): Promise<KeyRecord[]>;
   getKey(id: string): Promise<KeyRecord | undefined>;
+  /** The key whose current secret, or secret before its last rotation, hashes to `secretHash`. */
   findKeyByHash(secretHash: string): Promise<KeyRecord | undefined>;
   /** Also used for keys by name within a project (`name`). */
   findKeyByName(projectId: string, name: string): Promise<KeyRecord | undefined>;
@@ -47,7 +53,19 @@ export interface Store {
     patch: Partial<
       Pick<
         KeyRecord,
-        'status' | 'scopes' | 'limits' | 'ipAllow' | 'expiresAt' | 'defaultProvider' | 'updatedAt'
+        | 'status'
+        | 'scopes'
+        | 'limits'
+        | 'ipAllow'
+        | 'expiresAt'
+        | 'defaultProvider'
+        | 'updatedAt'
+        | 'secretHash'
+        | 'displayPrefix'
+        | 'previousSecretHash'
+        | 'previousValidUntil'
+        | 'rotatedAt'
+        | 'rotationPolicy'
       >
     >,
   ): Promise<KeyRecord | undefined>;

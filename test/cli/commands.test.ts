@@ -192,8 +192,8 @@ describe('reads and lifecycle', () => {
     });
     expect(run.requests[0]?.url.search).toBe('?project=web');
     const [header, row] = run.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^ID +NAME +PROJECT +PREFIX +STATUS +EXPIRES +LAST USED$/);
-    expect(row).toMatch(/^key_1 +bot +web +kw_AbCd +active +2026-03-01T14:00:00.000Z +-$/);
+    expect(header).toMatch(/^ID +NAME +PROJECT +PREFIX +STATUS +EXPIRES +LAST USED +PARENT +ROTATION DUE$/);
+    expect(row).toMatch(/^key_1 +bot +web +kw_AbCd +active +2026-03-01T14:00:00.000Z +- +- +-$/);
     expect(header?.indexOf('STATUS')).toBe(row?.indexOf('active'));
   });
 

@@ -22,6 +22,11 @@ export function describeKey(key: Record<string, unknown>): string {
       ['max tokens', limits.max_tokens],
       ['budgets', budgets(limits.budgets)],
       ['expires at', key.expires_at],
+      ['parent', key.parent_id],
+      ['can delegate', key.can_delegate],
+      ['rotated at', key.rotated_at],
+      ['old secret valid until', key.previous_secret_valid_until],
+      ['rotation due', rotationDue(key)],
       ['created at', key.created_at],
       ['last used at', key.last_used_at],
     ]) + describeLimitUsage(key.limits_usage)
@@ -42,6 +47,12 @@ export function describeLimitUsage(value: unknown): string {
     return [name, `${amount(usage.used)} of ${amount(usage.max)} used${resets}`] as [string, unknown];
   });
   return `\n\nconsumption\n${formatDetails(rows)}`;
+}
+
+/** `2027-01-01T00:00:00.000Z (OVERDUE)` when the key's rotation policy says it is past due. */
+export function rotationDue(key: Record<string, unknown>): string {
+  if (key.rotation_due_at === null || key.rotation_due_at === undefined) return '-';
+  return `${formatCell(key.rotation_due_at)}${key.rotation_overdue === true ? ' (OVERDUE)' : ''}`;
 }
 
 /** Omitted scopes mean "any". */

@@ -16,6 +16,8 @@ export interface KeysCreateOptions extends ConnectionOptions, LimitOptions {
   ipAllow?: string[];
   expiresAt?: string;
   ttl?: number;
+  canDelegate?: boolean;
+  maxAge?: number;
 }
 
 /** `keywarden keys create`: the one time a key's secret is shown. */
@@ -37,6 +39,12 @@ export function registerKeysCreate(keys: Command, ctx: CliContext): void {
       new Option('--ttl <duration>', 'expiry from now: 30m, 2h, 7d')
         .argParser(parseDuration)
         .conflicts('expiresAt'),
+    )
+    .option('--can-delegate', 'let this key mint narrower child keys for sub-agents (POST /v1/keys/delegate)')
+    .option(
+      '--max-age <duration>',
+      'rotation policy: the key is due for rotation after 90d, ...',
+      parseDuration,
     );
   addLimitOptions(command).action(async (options: KeysCreateOptions) => {
     const key = record(await ctx.connect(options).post('/keys', keyBody(options, ctx.now())));
@@ -70,6 +78,9 @@ export function keyBody(options: KeysCreateOptions, now: number): Record<string,
 
   const limits = limitsFrom(options);
   if (limits) body.limits = limits;
+  if (options.canDelegate) body.can_delegate = true;
+  if (options.maxAge !== undefined)
+    body.rotation_policy = { max_age_seconds: Math.round(options.maxAge / 1000) };
   return body;
 }
 

@@ -7,6 +7,7 @@ import {
   ipAllowSchema,
   limitsSchema,
   nameSchema,
+  rotationPolicySchema,
   scopesSchema,
   timestampSchema,
 } from './schemas.js';
@@ -17,6 +18,7 @@ const mutableKeyFields = {
   ip_allow: ipAllowSchema,
   expires_at: timestampSchema,
   limits: limitsSchema,
+  rotation_policy: rotationPolicySchema,
 } as const;
 
 export async function keysRoutes(app: FastifyInstance, { keys }: AdminServices): Promise<void> {
@@ -32,6 +34,7 @@ export async function keysRoutes(app: FastifyInstance, { keys }: AdminServices):
           properties: {
             name: nameSchema,
             project: { type: 'string', minLength: 1, maxLength: 128 },
+            can_delegate: { type: 'boolean' },
             ...mutableKeyFields,
           },
         },
@@ -67,6 +70,23 @@ export async function keysRoutes(app: FastifyInstance, { keys }: AdminServices):
       },
     },
     async (request) => keys.patch(actorOf(request), request.params.id, request.body),
+  );
+
+  app.post<{ Params: { id: string }; Body: { grace_seconds?: number } }>(
+    '/keys/:id/rotate',
+    {
+      schema: {
+        summary:
+          'Give a key a new secret (returned this once); the previous one keeps working for grace_seconds (default 86400, 0 = now)',
+        params: idParams,
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { grace_seconds: { type: 'integer', minimum: 0, maximum: 365 * 86_400 } },
+        },
+      },
+    },
+    async (request) => keys.rotate(actorOf(request), request.params.id, request.body ?? {}),
   );
 
   for (const action of ['revoke', 'suspend', 'resume'] as const) {

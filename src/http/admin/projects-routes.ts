@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from '../../admin/admin-services.js';
-import type { Limits } from '../../domain/records.js';
+import type { Limits, RotationPolicy } from '../../domain/records.js';
 import { actorOf } from './actor-hook.js';
-import { idParams, limitsSchema, nameSchema } from './schemas.js';
+import { idParams, limitsSchema, nameSchema, rotationPolicySchema } from './schemas.js';
 
 export async function projectsRoutes(app: FastifyInstance, { projects }: AdminServices): Promise<void> {
-  app.post<{ Body: { name: string; limits?: Limits } }>(
+  app.post<{ Body: { name: string; limits?: Limits; rotation_policy?: RotationPolicy | null } }>(
     '/projects',
     {
       schema: {
@@ -14,7 +14,7 @@ export async function projectsRoutes(app: FastifyInstance, { projects }: AdminSe
           type: 'object',
           additionalProperties: false,
           required: ['name'],
-          properties: { name: nameSchema, limits: limitsSchema },
+          properties: { name: nameSchema, limits: limitsSchema, rotation_policy: rotationPolicySchema },
         },
       },
     },
@@ -31,13 +31,17 @@ export async function projectsRoutes(app: FastifyInstance, { projects }: AdminSe
     async (request) => projects.get(actorOf(request), request.params.id),
   );
 
-  app.patch<{ Params: { id: string }; Body: { limits?: Limits } }>(
+  app.patch<{ Params: { id: string }; Body: { limits?: Limits; rotation_policy?: RotationPolicy | null } }>(
     '/projects/:id',
     {
       schema: {
-        summary: "Change a project's limits",
+        summary: "Change a project's limits or rotation policy",
         params: idParams,
-        body: { type: 'object', additionalProperties: false, properties: { limits: limitsSchema } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limits: limitsSchema, rotation_policy: rotationPolicySchema },
+        },
       },
     },
     async (request) => projects.update(actorOf(request), request.params.id, request.body),

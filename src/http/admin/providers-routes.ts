@@ -16,7 +16,19 @@ const secretFields = {
     type: 'string',
     minLength: 1,
     maxLength: 1024,
-    description: 'env:NAME or file:/path, resolved at use.',
+    description:
+      'env:NAME, file:/path, vault:<mount>/<path>[#field][@version] or aws-sm:<id>[#field][?region=R], resolved at use.',
+  },
+} as const;
+
+const credentialFields = {
+  ...secretFields,
+  priority: { type: 'integer', minimum: 0, maximum: 1000, description: 'Lower is tried first (default 0).' },
+  weight: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    description: 'Share of traffic among credentials of equal priority (default 1).',
   },
 } as const;
 
@@ -64,11 +76,22 @@ export async function providersRoutes(app: FastifyInstance, { providers }: Admin
       schema: {
         summary: 'Add a credential to a provider',
         params: idParams,
-        body: { type: 'object', additionalProperties: false, properties: secretFields },
+        body: { type: 'object', additionalProperties: false, properties: credentialFields },
       },
     },
     async (request, reply) =>
       reply.code(201).send(await providers.addCredential(actorOf(request), request.params.id, request.body)),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/providers/:id/refresh',
+    {
+      schema: {
+        summary: 'Read referenced secrets again and clear failing marks on its credentials',
+        params: idParams,
+      },
+    },
+    async (request) => providers.refresh(actorOf(request), request.params.id),
   );
 
   app.delete<{ Params: { id: string; credentialId: string } }>(

@@ -55,6 +55,33 @@ export const ipAllowSchema = {
   maxItems: 1000,
 } as const;
 
+/** A rotation policy, on keys and projects. */
+export const rotationPolicySchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['max_age_seconds'],
+  properties: {
+    max_age_seconds: { type: 'integer', minimum: 60, maximum: 10 * 365 * 86_400 },
+    grace_seconds: { type: 'integer', minimum: 0, maximum: 365 * 86_400 },
+    auto_rotate: { type: 'boolean' },
+    sink: {
+      type: 'object',
+      required: ['type'],
+      properties: {
+        type: { type: 'string', enum: ['webhook', 'vault'] },
+        url: { type: 'string', maxLength: 2048 },
+        signing_secret_ref: { type: 'string', maxLength: 1024 },
+        path: { type: 'string', maxLength: 1024 },
+      },
+      additionalProperties: false,
+      oneOf: [
+        { properties: { type: { const: 'webhook' } }, required: ['url', 'signing_secret_ref'] },
+        { properties: { type: { const: 'vault' } }, required: ['path'] },
+      ],
+    },
+  },
+} as const;
+
 export const idParams = {
   type: 'object',
   required: ['id'],

@@ -20,6 +20,7 @@ export async function usageRoutes(app: FastifyInstance, { usage }: AdminServices
             project: filter,
             model: filter,
             provider: filter,
+            parent: filter,
             from: { type: 'string', maxLength: 64 },
             to: { type: 'string', maxLength: 64 },
             group_by: { type: 'string', enum: [...USAGE_GROUPS] },

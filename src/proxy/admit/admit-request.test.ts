@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function setUp(limits: Record<string, unknown>) {
   store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'kw-admit-')), 'db.sqlite'));
-  await store.insertProject({ id: 'prj_1', name: 'web', limits: {}, createdAt: NOW });
+  await store.insertProject({ id: 'prj_1', name: 'web', limits: {}, createdAt: NOW, rotationPolicy: null });
   const events: BudgetThresholdEvent[] = [];
   const admit = createAdmission({
     counters: createMemoryCounters(),
@@ -49,6 +49,13 @@ async function setUp(limits: Record<string, unknown>) {
     createdAt: NOW,
     updatedAt: NOW,
     lastUsedAt: null,
+    previousSecretHash: null,
+    previousValidUntil: null,
+    rotatedAt: null,
+    rotationPolicy: null,
+    parentId: null,
+    canDelegate: false,
+    depth: 0,
   });
   const request = () =>
     admit({

@@ -1,6 +1,6 @@
 import type { CounterState, Counters, Reservation } from '../../counters/counters.js';
 import { GatewayError } from '../../domain/errors.js';
-import type { ProviderType } from '../../domain/records.js';
+import type { KeyRecord, ProviderType } from '../../domain/records.js';
 import { NANO_PER_USD } from '../../domain/usage.js';
 import { type ClaimInfo, claimsFor, hasTokenLimits } from '../../limits/limit-claims.js';
 import { seedBudgets } from '../../limits/seed-budgets.js';
@@ -33,6 +33,8 @@ export interface AdmissionDeps {
   timeZone: string;
   defaultMaxOutputTokens: number;
   onBudgetThreshold: (event: BudgetThresholdEvent) => void;
+  /** The keys that delegated a key: a delegated key's spend counts against their budgets too. */
+  ancestors?: (key: KeyRecord) => Promise<KeyRecord[]>;
 }
 
 /** What admission took for a request; settled exactly once when the request ends. */
@@ -100,8 +102,12 @@ export function createAdmission(deps: AdmissionDeps) {
     const project = await deps.projects.byId(key.record.projectId);
     const keyLimits = key.record.limits;
     const projectLimits = project?.limits ?? {};
+    // Only the ancestors' budgets apply to a delegated key, not their rates.
+    const chain = (deps.ancestors ? await deps.ancestors(key.record) : [])
+      .filter((a) => (a.limits.budgets?.length ?? 0) > 0)
+      .map((a) => ({ id: a.id, limits: { budgets: a.limits.budgets } }));
     const maxTokensLimit = minDefined(keyLimits.max_tokens, projectLimits.max_tokens);
-    const countsTokens = hasTokenLimits(keyLimits) || hasTokenLimits(projectLimits);
+    const countsTokens = hasTokenLimits(keyLimits) || hasTokenLimits(projectLimits) || chain.length > 0;
     const hasClaims =
       countsTokens ||
       [keyLimits, projectLimits].some((l) => l.rpm !== undefined || l.concurrency !== undefined);
@@ -118,7 +124,9 @@ export function createAdmission(deps: AdmissionDeps) {
 
     const inputTokens = countsTokens ? estimateInputTokens(inspected.json, input.providerType) : 0;
     const tokens = inputTokens + maxOutput;
-    const hardBudget = [keyLimits, projectLimits].some((l) => l.budgets?.some((b) => !b.soft));
+    const hardBudget = [keyLimits, projectLimits, ...chain.map((a) => a.limits)].some((l) =>
+      l.budgets?.some((b) => !b.soft),
+    );
     let costNano = 0;
     if (countsTokens && inspected.model !== null && tokens > 0) {
       const priced = deps.prices.costNanoUsd(input.providerType, inspected.model, {
@@ -150,6 +158,9 @@ export function createAdmission(deps: AdmissionDeps) {
           limits: projectLimits,
         },
         request,
+      ),
+      ...chain.flatMap((a) =>
+        claimsFor({ scope: 'key', id: a.id, projectId: key.record.projectId, limits: a.limits }, request),
       ),
     ];
     const claims = infos.map((i) => i.claim);

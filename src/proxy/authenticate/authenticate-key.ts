@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../../domain/errors.js';
 import { hashesEqual, hashSecret, isWellFormedSecret } from '../../domain/key-format.js';
+import { previousSecretState } from '../../domain/rotation.js';
 import type { CompiledKey, KeyDirectory } from './key-directory.js';
 
 /**
@@ -14,10 +15,14 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
 }
 
-/** Who is calling. A malformed key is refused by its checksum, before any lookup. */
+/**
+ * Who is calling. A malformed key is refused by its checksum, before any lookup. The secret a key
+ * had before its last rotation is accepted until its grace period ends, then refused as rotated.
+ */
 export async function authenticateKey(
   headers: IncomingHttpHeaders,
   keys: KeyDirectory,
+  now: number,
 ): Promise<CompiledKey> {
   const secret = presentedKey(headers);
   if (!secret) {
@@ -29,7 +34,16 @@ export async function authenticateKey(
   if (!isWellFormedSecret(secret, 'key')) throw new GatewayError('invalid_api_key', 'invalid API key');
   const hash = hashSecret(secret);
   const key = await keys.byHash(hash);
-  if (!key || !hashesEqual(key.record.secretHash, hash))
+  if (!key) throw new GatewayError('invalid_api_key', 'invalid API key');
+  if (hashesEqual(key.record.secretHash, hash)) return key;
+  const previous = key.record.previousSecretHash;
+  if (previous === null || !hashesEqual(previous, hash))
     throw new GatewayError('invalid_api_key', 'invalid API key');
+  if (previousSecretState(key.record, hash, now) === 'rotated') {
+    throw new GatewayError(
+      'key_rotated',
+      'this API key was rotated and its grace period is over: use the new secret',
+    );
+  }
   return key;
 }

@@ -17,6 +17,8 @@ export interface CompiledKey {
 export interface KeyDirectory {
   /** The key whose secret hashes to `secretHash`, from memory when possible. */
   byHash(secretHash: string): Promise<CompiledKey | undefined>;
+  /** The keys that delegated this one, parent first (empty for operator-made keys); cached. */
+  ancestors(key: KeyRecord): Promise<KeyRecord[]>;
 }
 
 /** Unknown hashes are remembered briefly so a flood of made-up (but well-formed) keys stays off the store. */
@@ -50,18 +52,39 @@ export function createKeyDirectory({
 }) {
   const known = new Map<string, { key: CompiledKey; until: number }>();
   const unknown = new Map<string, number>();
+  const byId = new Map<string, KeyRecord>();
 
   changes.subscribe((change) => {
     if (change.kind === 'all') {
       known.clear();
       unknown.clear();
+      byId.clear();
     }
     if (change.kind !== 'key') return;
+    // A rotated key is cached under its old and new hashes: drop every entry of that key.
+    for (const [hash, entry] of known) {
+      if (entry.key.record.id === change.keyId) known.delete(hash);
+    }
     known.delete(change.secretHash);
-    unknown.delete(change.secretHash);
+    byId.delete(change.keyId);
+    unknown.clear();
   });
 
   const directory: KeyDirectory = {
+    async ancestors(key) {
+      const chain: KeyRecord[] = [];
+      for (let id = key.parentId; id !== null && chain.length < 16; ) {
+        let record = byId.get(id);
+        if (!record) {
+          record = await store.getKey(id);
+          if (!record) break;
+          byId.set(id, record);
+        }
+        chain.push(record);
+        id = record.parentId;
+      }
+      return chain;
+    },
     async byHash(secretHash) {
       const hit = known.get(secretHash);
       if (hit && hit.until > clock.now()) return hit.key;

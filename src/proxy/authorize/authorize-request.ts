@@ -11,6 +11,17 @@ export interface AuthorizationInput {
   now: number;
 }
 
+/** Whether this key is live now and used from an address it allows; also guards delegation. */
+export function authorizeKeyUse(key: CompiledKey, clientIp: string, now: number): void {
+  const status = effectiveKeyStatus(key.record, now);
+  if (status === 'revoked') throw new GatewayError('key_revoked', 'this API key has been revoked');
+  if (status === 'suspended') throw new GatewayError('key_suspended', 'this API key is suspended');
+  if (status === 'expired') throw new GatewayError('key_expired', 'this API key has expired');
+  if (!key.allowsIp(clientIp)) {
+    throw new GatewayError('ip_not_allowed', 'this API key may not be used from your IP address');
+  }
+}
+
 /**
  * Whether this key may make this request now: its status and lifetime, the client's address, and
  * the provider, endpoint and model scopes. Listing models is allowed for every live key (the list
@@ -24,13 +35,7 @@ export function authorizeRequest({
   clientIp,
   now,
 }: AuthorizationInput): void {
-  const status = effectiveKeyStatus(key.record, now);
-  if (status === 'revoked') throw new GatewayError('key_revoked', 'this API key has been revoked');
-  if (status === 'suspended') throw new GatewayError('key_suspended', 'this API key is suspended');
-  if (status === 'expired') throw new GatewayError('key_expired', 'this API key has expired');
-  if (!key.allowsIp(clientIp)) {
-    throw new GatewayError('ip_not_allowed', 'this API key may not be used from your IP address');
-  }
+  authorizeKeyUse(key, clientIp, now);
   if (!key.allowsProvider(providerName)) {
     throw new GatewayError('provider_not_allowed', `this API key may not use provider ${providerName}`);
   }

@@ -1,0 +1,8 @@
+/** What the package exports for applications and agents (`keywarden/client`). */
+export {
+  createDelegationClient,
+  type DelegatedKey,
+  type DelegateRequest,
+  type DelegationClient,
+  DelegationError,
+} from './delegation-client.js';
