@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Finds PostgreSQL and Redis for the integration suites; says which suites it skips without them.
+    globalSetup: ['test/helpers/services-setup.ts'],
   },
 });

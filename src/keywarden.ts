@@ -20,12 +20,15 @@ import { createSecretSinks } from './admin/rotation-sinks.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import { CONFIG_FILE_NAME } from './config/load-config.js';
+import type { Counters } from './counters/counters.js';
 import { createMemoryCounters } from './counters/memory/memory-counters.js';
 import { createSessions } from './dashboard/sessions.js';
 import { loadDashboardFiles } from './dashboard/static-files.js';
 import { openDataDir } from './data-dir/open-data-dir.js';
+import { GatewayError } from './domain/errors.js';
 import { createUpstreamPolicy } from './domain/upstream-policy.js';
-import { createLocalChangeBus } from './events/change-bus.js';
+import { type ChangeBus, createLocalChangeBus } from './events/change-bus.js';
+import { type RelayedChangeBus, relayChanges } from './events/change-relay.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -36,14 +39,16 @@ import { createProjectDirectory } from './proxy/admit/project-directory.js';
 import { authenticateKey } from './proxy/authenticate/authenticate-key.js';
 import { createKeyDirectory } from './proxy/authenticate/key-directory.js';
 import { authorizeKeyUse } from './proxy/authorize/authorize-request.js';
+import { durableReply } from './proxy/meter/durable-reply.js';
 import { createPriceTable } from './proxy/meter/price-table.js';
 import { createUsageWriter, type UsageWriter } from './proxy/meter/usage-writer.js';
-import { createProxyPipeline } from './proxy/pipeline.js';
+import { createProxyPipeline, type ProxyReply, type ProxyRequest } from './proxy/pipeline.js';
 import { createOpenStreams } from './proxy/upstream/open-streams.js';
 import {
   type CredentialFailingListener,
   createProviderDirectory,
 } from './proxy/upstream/provider-directory.js';
+import type { Dialect } from './proxy/upstream/providers/provider-adapter.js';
 import type { FailoverOptions } from './proxy/upstream/send-with-failover.js';
 import { createUpstreamClient } from './proxy/upstream/upstream-client.js';
 import { createExternalSecrets } from './secrets/external-secrets.js';
@@ -98,9 +103,21 @@ export async function createKeywarden(
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const { store, envelope, markInitialised } = await openDataDir(config, 'open-or-init');
-  const changes = createLocalChangeBus();
+  const localChanges = createLocalChangeBus();
+  const relayed = await openChangeRelay(config, localChanges, logger);
+  const changes = relayed ?? localChanges;
+  // With other instances, every cache is dropped this often, in case a relayed change was missed.
+  const cacheTtlMs = relayed ? config.scaleOut.cacheTtlMs : Number.POSITIVE_INFINITY;
+  const cacheExpiry = relayed
+    ? setInterval(() => void localChanges.publish({ kind: 'all' }).catch(() => undefined), cacheTtlMs).unref()
+    : undefined;
 
-  const usage = createUsageWriter({ store, logger, ...config.usage });
+  const usage = createUsageWriter({
+    store,
+    logger,
+    ...config.usage,
+    onWriteFailed: () => metrics.usageWriteFailures.inc(),
+  });
   const metrics = createMetrics({ usageQueueDepth: () => usage.depth() }, config.metrics);
   const watch = await createWatch({
     ...{ store, clock, logger, config, metrics, changes, keys: () => admin.keys },
@@ -113,7 +130,7 @@ export async function createKeywarden(
     allow: config.proxy.upstreamAllow,
     deny: config.proxy.upstreamDeny,
   });
-  const counters = createMemoryCounters();
+  const counters = await openCounters(config, logger);
   const limitUsageOf: LimitUsageOf = (subject) =>
     limitUsage({ counters, store, timeZone: config.limits.timeZone }, subject, clock.now());
   const projects = createProjectsAdmin({ store, clock, changes, audit, limitUsage: limitUsageOf });
@@ -182,7 +199,7 @@ export async function createKeywarden(
     policy: upstreamPolicy,
   });
   const unpriced = new Set<string>();
-  const keyDirectory = createKeyDirectory({ store, changes, clock });
+  const keyDirectory = createKeyDirectory({ store, changes, clock, ttlMs: cacheTtlMs });
   const prices = createPriceTable({
     ...config.pricing,
     onUnpriced: (providerType, model) => {
@@ -267,7 +284,11 @@ export async function createKeywarden(
       githubLeakReports,
       dashboard,
       proxy: {
-        handle,
+        handle: refuseWhenUsageFull(
+          config.databaseUrl ? persistUsageFirst(handle, usage) : handle,
+          usage,
+          (name) => providers.byName(name)?.adapter.dialect,
+        ),
         dialectOf: (name) =>
           name === null ? 'openai' : (providers.byName(name)?.adapter.dialect ?? 'openai'),
         maxBodyBytes: config.proxy.maxBodyBytes,
@@ -291,6 +312,8 @@ export async function createKeywarden(
     server.server.closeAllConnections();
     await closed;
     await upstream.close().catch(() => undefined);
+    clearInterval(cacheExpiry);
+    await relayed?.close().catch(() => undefined);
     externalSecrets.close();
     await usage.close();
     await counters.close();
@@ -314,5 +337,90 @@ export async function createKeywarden(
       closing ??= close();
       return closing;
     },
+  };
+}
+
+type ProxyHandle = (request: ProxyRequest) => Promise<ProxyReply>;
+
+/** Other instances hear of changes through Redis when there is one, else through Postgres. */
+async function openChangeRelay(
+  config: Readonly<Config>,
+  local: ChangeBus,
+  logger: Logger,
+): Promise<RelayedChangeBus | undefined> {
+  // Loaded on demand: an embedded gateway never pays for the Redis and Postgres drivers.
+  const transport = config.redisUrl
+    ? (await import('./events/redis-change-transport.js')).redisChangeTransport(
+        config.redisUrl,
+        `${config.scaleOut.redisPrefix}changes`,
+      )
+    : config.databaseUrl
+      ? (await import('./events/postgres-change-transport.js')).postgresChangeTransport(
+          config.databaseUrl,
+          'keywarden_changes',
+        )
+      : undefined;
+  return transport && relayChanges(local, transport, logger);
+}
+
+/** Redis counters shared by every instance when REDIS_URL is set, else in-process ones. */
+async function openCounters(config: Readonly<Config>, logger: Logger): Promise<Counters> {
+  if (!config.redisUrl) return createMemoryCounters();
+  const { openRedisCounters } = await import('./counters/redis/redis-counters.js');
+  const { failOpenForRates } = await import('./counters/redis/unavailable-policy.js');
+  let lastLog = 0;
+  const counters = await openRedisCounters({
+    url: config.redisUrl,
+    prefix: config.scaleOut.redisPrefix,
+    leaseMs: config.scaleOut.reservationLeaseMs,
+    onUnavailable: (error) => {
+      if (Date.now() - lastLog < 10_000) return;
+      lastLog = Date.now();
+      logger.error({ err: error }, 'Redis is unreachable: limits and budgets cannot be checked');
+    },
+  });
+  return config.scaleOut.onCountersUnavailable === 'fail-open-rates'
+    ? failOpenForRates(counters, logger)
+    : counters;
+}
+
+/** How long an answer's end waits for its usage to be written before going out anyway. */
+const USAGE_PERSIST_WAIT_MS = 2_000;
+
+/**
+ * With several instances any one may be killed: each answer's end waits (bounded) for its usage
+ * event to be written, so no client holds a complete answer whose usage died with the instance.
+ */
+function persistUsageFirst(handle: ProxyHandle, usage: UsageWriter): ProxyHandle {
+  const persisted = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, USAGE_PERSIST_WAIT_MS);
+      usage.flush().then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        () => undefined,
+      );
+    });
+  return async (request) => durableReply(await handle(request), persisted);
+}
+
+/** While usage cannot be recorded and the buffer is full, new requests wait outside (503), none goes unrecorded. */
+function refuseWhenUsageFull(
+  handle: ProxyHandle,
+  usage: UsageWriter,
+  dialectOf: (providerName: string) => Dialect | undefined,
+): ProxyHandle {
+  return async (request) => {
+    if (!usage.full()) return handle(request);
+    return {
+      kind: 'refused',
+      dialect: (request.providerName && dialectOf(request.providerName)) || 'openai',
+      error: new GatewayError(
+        'store_unavailable',
+        'usage cannot be recorded right now (storage is unreachable); try again shortly',
+      ),
+    };
   };
 }

@@ -2,7 +2,7 @@ import { createAdminTokensAdmin } from './admin/admin-tokens-admin.js';
 import { createStoreAuditLog } from './admin/audit-store-log.js';
 import type { Config } from './config/config.js';
 import { type ConfigFlags, loadConfig } from './config/load-config.js';
-import { openDataDir } from './data-dir/open-data-dir.js';
+import { migrateDatabase, openDataDir } from './data-dir/open-data-dir.js';
 import { createKeywarden } from './keywarden.js';
 import { systemClock } from './lib/clock.js';
 
@@ -84,4 +84,13 @@ export async function runInit(
   } finally {
     await store.close();
   }
+}
+
+/** `keywarden migrate`: applies pending migrations to the configured database, then exits. */
+export async function runMigrate(flags: { dataDir?: string }, print: Print = console.log): Promise<void> {
+  const config = loadConfig({ ...(flags.dataDir !== undefined && { dataDir: flags.dataDir }) });
+  const applied = await migrateDatabase(config);
+  const where = config.databaseUrl ? 'PostgreSQL' : 'SQLite';
+  if (applied.length === 0) print(`${where} schema is up to date`);
+  for (const name of applied) print(`applied ${name} to ${where}`);
 }

@@ -5,6 +5,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerProjects } from './commands/projects.js';
 import { registerProviders } from './commands/providers.js';
 import { registerScan } from './commands/scan.js';
@@ -55,6 +56,7 @@ export function buildProgram(ctx: CliContext): Command {
 
   registerServe(program, ctx);
   registerInit(program, ctx);
+  registerMigrate(program, ctx);
   registerProviders(program, ctx);
   registerProjects(program, ctx);
   registerKeys(program, ctx);

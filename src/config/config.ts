@@ -90,6 +90,25 @@ export interface Config {
     batchSize: number;
     /** Raw events older than this many days are deleted (rollups are kept); absent keeps them all. */
     retentionDays: number | undefined;
+    /**
+     * Most events held while storage is unreachable. When full, new proxy requests are refused with
+     * 503 `store_unavailable` rather than served without a record: completed requests are never lost.
+     */
+    maxQueued: number;
+  };
+  /** Several instances on one Postgres (DATABASE_URL) and Redis (REDIS_URL). */
+  scaleOut: {
+    /** Prepended to every Redis key and channel, so deployments can share one Redis. */
+    redisPrefix: string;
+    /**
+     * Redis unreachable: refuse every request with 503 `counters_unavailable` (`fail-closed`), or
+     * admit requests without rate and concurrency limits (`fail-open-rates`). Budgets always fail closed.
+     */
+    onCountersUnavailable: 'fail-closed' | 'fail-open-rates';
+    /** How long a cached key or provider is trusted without hearing of a change (safety net). */
+    cacheTtlMs: number;
+    /** A reservation older than this is taken as its instance's crash: settled at its reserved amount. */
+    reservationLeaseMs: number;
   };
   metrics: {
     /** Adds a `key_id` label to request metrics; off by default to bound label cardinality. */
@@ -153,7 +172,13 @@ export const DEFAULTS = {
     authFailureBurst: 20,
     authFailuresPerMinute: 10,
   },
-  usage: { flushIntervalMs: 250, batchSize: 1000 },
+  usage: { flushIntervalMs: 250, batchSize: 1000, maxQueued: 200_000 },
+  scaleOut: {
+    redisPrefix: 'kw:',
+    onCountersUnavailable: 'fail-closed',
+    cacheTtlMs: 10_000,
+    reservationLeaseMs: 15 * 60_000,
+  },
   limits: { timeZone: 'UTC', defaultMaxOutputTokens: 4096 },
   alerts: { dedupeMinutes: 15, maxAttempts: 5, retryBaseMs: 1000 },
   watch: {

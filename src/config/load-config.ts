@@ -37,6 +37,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const int = (name: keyof typeof DEFAULTS.http, key: string) =>
     positiveInt(`http.${key}`, http[key] ?? DEFAULTS.http[name]);
   const adminPort = env.KEYWARDEN_ADMIN_PORT ?? file.admin_port;
+  const scaleOut = section(file, 'scale_out');
   const limits = section(file, 'limits');
   const leakReports = section(file, 'leak_reports');
 
@@ -87,6 +88,27 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
         usage.retention_days === undefined || usage.retention_days === null
           ? undefined
           : positiveInt('usage.retention_days', usage.retention_days),
+      maxQueued: positiveInt('usage.max_queued', usage.max_queued ?? DEFAULTS.usage.maxQueued),
+    },
+    scaleOut: {
+      redisPrefix: redisPrefix(
+        env.KEYWARDEN_REDIS_PREFIX || scaleOut.redis_prefix || DEFAULTS.scaleOut.redisPrefix,
+      ),
+      onCountersUnavailable: oneOf(
+        'scale_out.on_counters_unavailable',
+        env.KEYWARDEN_COUNTERS_ON_UNAVAILABLE ||
+          scaleOut.on_counters_unavailable ||
+          DEFAULTS.scaleOut.onCountersUnavailable,
+        ['fail-closed', 'fail-open-rates'] as const,
+      ),
+      cacheTtlMs: positiveInt(
+        'scale_out.cache_ttl_ms',
+        scaleOut.cache_ttl_ms ?? DEFAULTS.scaleOut.cacheTtlMs,
+      ),
+      reservationLeaseMs: positiveInt(
+        'scale_out.reservation_lease_ms',
+        scaleOut.reservation_lease_ms ?? DEFAULTS.scaleOut.reservationLeaseMs,
+      ),
     },
     ...watchSettings(file),
     pricing: {
@@ -144,6 +166,19 @@ export function str(name: string, value: unknown): string {
 
 function optionalStr(name: string, value: unknown): string | undefined {
   return value === undefined || value === null || value === '' ? undefined : str(name, value);
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a === value);
+  if (!found) throw new ConfigError(`${name}: must be one of ${allowed.join(', ')}`);
+  return found;
+}
+
+/** A hash tag in the prefix would pull every counter into one Redis Cluster slot. */
+function redisPrefix(value: unknown): string {
+  const prefix = str('redis prefix', value);
+  if (/[{}]/.test(prefix)) throw new ConfigError('redis prefix: must not contain { or }');
+  return prefix;
 }
 
 function port(value: unknown): number {

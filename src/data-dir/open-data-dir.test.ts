@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, postgresUrl } from '../../test/helpers/services.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { MASTER_KEY_FILE } from '../secrets/master-key.js';
 import { type OpenedDataDir, openDataDir } from './open-data-dir.js';
@@ -114,9 +115,26 @@ describe('opening a data dir', () => {
     await again.store.close();
   });
 
-  it('refuses DATABASE_URL in this SQLite-only build', async () => {
-    expect((await refusal(open({ DATABASE_URL: 'postgres://db/keywarden' }))).message).toMatch(
-      /DATABASE_URL/,
-    );
-  });
+  it.skipIf(!postgresUrl)(
+    'keeps the data in Postgres when DATABASE_URL is set, and checks the master key against it',
+    async () => {
+      const DATABASE_URL = await createTestDatabase();
+      const masterKey = randomBytes(32).toString('base64');
+      const first = await initialise({ DATABASE_URL, KEYWARDEN_MASTER_KEY: masterKey });
+      expect(first.store.dialect).toBe('postgres');
+      const sealed = first.envelope.seal('sk-live', 'cred_1');
+      await first.store.close();
+      expect(existsSync(join(dataDir, 'keywarden.db'))).toBe(false);
+
+      const again = await open({ DATABASE_URL, KEYWARDEN_MASTER_KEY: masterKey });
+      expect(again.markInitialised).toBeUndefined();
+      expect(again.envelope.open(sealed, 'cred_1')).toBe('sk-live');
+      await again.store.close();
+
+      const other = randomBytes(32).toString('base64');
+      expect((await refusal(open({ DATABASE_URL, KEYWARDEN_MASTER_KEY: other }))).message).toMatch(
+        /does not match/,
+      );
+    },
+  );
 });

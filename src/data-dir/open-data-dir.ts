@@ -4,7 +4,8 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/load-config.js';
 import { createEnvelope, type Envelope } from '../lib/crypto-envelope.js';
 import { createMasterKeyFile, readMasterKey } from '../secrets/master-key.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { migrateToLatest } from '../store/kysely-store.js';
+import { openSqliteKysely, openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
 export const DATABASE_FILE = 'keywarden.db';
@@ -32,12 +33,7 @@ export async function openDataDir(
   mode: 'open-or-init' | 'init-only',
 ): Promise<OpenedDataDir> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  if (config.databaseUrl) {
-    throw new ConfigError(
-      'DATABASE_URL is set, but this build stores data in SQLite only; unset DATABASE_URL',
-    );
-  }
-  const store = await openSqliteStore(join(config.dataDir, DATABASE_FILE));
+  const store = await openStore(config);
   try {
     const check = await store.getMeta(CHECK_META);
     if (check !== undefined) {
@@ -65,6 +61,26 @@ export async function openDataDir(
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/** Postgres when DATABASE_URL is set (the master key check lives in its meta table), else SQLite in the data dir. */
+export async function openStore(config: Config, options: { migrate?: boolean } = {}): Promise<Store> {
+  if (!config.databaseUrl) return openSqliteStore(join(config.dataDir, DATABASE_FILE));
+  // Loaded on demand: an embedded gateway never pays for the Postgres driver.
+  const { openPostgresStore } = await import('../store/postgres/postgres-store.js');
+  return openPostgresStore(config.databaseUrl, options);
+}
+
+/** Applies pending migrations to the configured database; returns the names applied (none: up to date). */
+export async function migrateDatabase(config: Config): Promise<string[]> {
+  const db = config.databaseUrl
+    ? (await import('../store/postgres/postgres-store.js')).openPostgresKysely(config.databaseUrl)
+    : openSqliteKysely(join(config.dataDir, DATABASE_FILE));
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await db.destroy();
   }
 }
 

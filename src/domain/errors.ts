@@ -54,6 +54,8 @@ const CODES = {
   upstream_timeout: { status: 504, category: 'upstream' },
   upstream_address_refused: { status: 502, category: 'upstream' },
   shutting_down: { status: 503, category: 'unavailable' },
+  store_unavailable: { status: 503, category: 'unavailable' },
+  counters_unavailable: { status: 503, category: 'unavailable' },
   internal_error: { status: 500, category: 'internal' },
 } as const satisfies Record<string, { status: number; category: ErrorCategory }>;
 

@@ -5,7 +5,9 @@
 export type Change =
   | { kind: 'key'; keyId: string; secretHash: string }
   | { kind: 'provider'; providerId: string }
-  | { kind: 'project'; projectId: string };
+  | { kind: 'project'; projectId: string }
+  /** Anything may have changed (a relay lost messages while reconnecting): drop every cache. */
+  | { kind: 'all' };
 
 export type ChangeListener = (change: Change) => void | Promise<void>;
 

@@ -21,7 +21,9 @@ export const DASHBOARD_CSP =
 /** The dashboard's page (`/`), its built assets and its session endpoints. */
 function isDashboardPath(url: string): boolean {
   const path = url.split('?', 1)[0] ?? '';
-  return path === '/' || path === '/favicon.svg' || path.startsWith('/assets/') || path.startsWith('/dashboard');
+  return (
+    path === '/' || path === '/favicon.svg' || path.startsWith('/assets/') || path.startsWith('/dashboard')
+  );
 }
 
 export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {

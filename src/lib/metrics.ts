@@ -60,6 +60,11 @@ export function createMetrics(
       labelNames: ['provider_type', 'model'] as const,
       registers: [registry],
     }),
+    usageWriteFailures: new Counter({
+      name: 'keywarden_usage_write_failures_total',
+      help: 'Failed attempts to write a batch of usage events (retried; see the queue depth)',
+      registers: [registry],
+    }),
     usageQueueDepth: new Gauge({
       name: 'keywarden_usage_write_queue_depth',
       help: 'Usage events waiting to be written to the store',

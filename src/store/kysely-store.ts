@@ -22,11 +22,44 @@ import { queryUsageFromRollups, upsertRollups } from './usage-rollups.js';
 
 const AUDIT_HEAD = 'audit_head';
 const AUDIT_APPEND_ATTEMPTS = 5;
+/** Where Kysely's Migrator records applied migrations (its default name). */
+const MIGRATION_TABLE = 'kysely_migration';
 
-/** Runs every pending migration; used by `init`, `serve` and `migrate`. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+/**
+ * Runs every pending migration and returns the names it applied; used by `init`, `serve` and
+ * `migrate`. Refuses a database that has a migration this build does not know: it was migrated by
+ * a newer keywarden, and running older code against it could corrupt it.
+ */
+export async function migrateToLatest(db: Kysely<Database>, schema?: string): Promise<string[]> {
+  const known = new Set(Object.keys(await migrationProvider.getMigrations()));
+  const newer = (await appliedMigrations(db, schema)).filter((name) => !known.has(name));
+  if (newer.length > 0) {
+    throw new Error(
+      `the database schema is newer than this keywarden (unknown migrations: ${newer.join(', ')}); upgrade keywarden`,
+    );
+  }
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(schema !== undefined && { migrationTableSchema: schema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Names of the migrations recorded in the database, oldest first; none for an empty database.
+ * `schema` (Postgres) names the schema the migration table lives in, when not the default.
+ */
+export async function appliedMigrations(db: Kysely<Database>, schema?: string): Promise<string[]> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const table = schema === undefined ? MIGRATION_TABLE : `${schema}.${MIGRATION_TABLE}`;
+  if (!tables.some((t) => t.name === MIGRATION_TABLE && (schema === undefined || t.schema === schema))) {
+    return [];
+  }
+  const rows = await sql<{ name: string }>`select name from ${sql.table(table)} order by name`.execute(db);
+  return rows.rows.map((r) => r.name);
 }
 
 /** The Store over Kysely: one query layer for both dialects; only the connection differs. */

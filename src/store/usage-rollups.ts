@@ -156,7 +156,10 @@ export async function queryUsageFromRollups(
   const parts = await Promise.all(segments.map((s) => querySegment(db, filter, groupBy, s)));
   const merged = new Map<string, UsageRow>();
   for (const row of parts.flat()) {
-    const group = row.grp === null ? null : typeof row.grp === 'string' ? row.grp : Number(row.grp);
+    // Postgres hands bigint expressions back as strings: time buckets are numbers either way.
+    const timeGroup = groupBy === 'hour' || groupBy === 'day';
+    const group =
+      row.grp === null ? null : typeof row.grp === 'string' && !timeGroup ? row.grp : Number(row.grp);
     const id = `${typeof group}:${String(group)}`;
     const into = merged.get(id) ?? { group, ...ZERO_AMOUNTS };
     into.requests += Number(row.requests);

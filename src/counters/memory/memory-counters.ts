@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  BudgetClaim,
-  ConcurrencyClaim,
-  CounterState,
-  Counters,
-  LimitClaim,
-  RateClaim,
-  Reservation,
-} from '../counters.js';
+import { stateOf } from '../counter-state.js';
+import type { CounterState, Counters, LimitClaim, RateClaim, Reservation } from '../counters.js';
 
 interface BudgetState {
   spent: number;
@@ -30,50 +23,15 @@ export function createMemoryCounters(): Counters {
 
   const interval = (claim: RateClaim) => claim.windowMs / claim.limit;
 
-  const rateState = (claim: RateClaim, now: number): CounterState => {
-    const tat = Math.max(tats.get(claim.counter) ?? now, now);
-    const used = Math.min(claim.limit, Math.ceil((tat - now) / interval(claim) - 1e-9));
-    return {
-      counter: claim.counter,
-      kind: 'rate',
-      used,
-      limit: claim.limit,
-      remaining: claim.limit - used,
-      resetAt: tat,
-    };
-  };
-
-  const slotState = (claim: ConcurrencyClaim): CounterState => {
-    const used = slots.get(claim.counter) ?? 0;
-    return {
-      counter: claim.counter,
-      kind: 'concurrency',
-      used,
-      limit: claim.limit,
-      remaining: Math.max(0, claim.limit - used),
-      resetAt: null,
-    };
-  };
-
-  const budgetState = (claim: BudgetClaim): CounterState => {
+  /** What the claim's counter holds: see `stateOf`. */
+  const held = (claim: LimitClaim, now: number): number => {
+    if (claim.kind === 'rate') return Math.max(tats.get(claim.counter) ?? now, now);
+    if (claim.kind === 'concurrency') return slots.get(claim.counter) ?? 0;
     const state = budgets.get(claim.counter);
-    const used = state ? state.spent + state.reserved : 0;
-    return {
-      counter: claim.counter,
-      kind: 'budget',
-      used,
-      limit: claim.limitNano,
-      remaining: Math.max(0, claim.limitNano - used),
-      resetAt: claim.resetAt,
-    };
+    return state ? state.spent + state.reserved : 0;
   };
-
-  const stateOf = (claim: LimitClaim, now: number): CounterState =>
-    claim.kind === 'rate'
-      ? rateState(claim, now)
-      : claim.kind === 'concurrency'
-        ? slotState(claim)
-        : budgetState(claim);
+  const stateOfClaim = (claim: LimitClaim, now: number): CounterState =>
+    stateOf(claim, held(claim, now), now);
 
   /** How long until `claim` could be taken, or 0 when it can be taken now. */
   const waitFor = (claim: LimitClaim, now: number): number => {
@@ -106,7 +64,7 @@ export function createMemoryCounters(): Counters {
       for (const claim of claims) {
         const retryAfterMs = waitFor(claim, now);
         if (retryAfterMs > 0) {
-          return { ok: false, refused: claim, retryAfterMs, states: claims.map((c) => stateOf(c, now)) };
+          return { ok: false, refused: claim, retryAfterMs, states: claims.map((c) => stateOfClaim(c, now)) };
         }
       }
       for (const claim of claims) {
@@ -124,13 +82,13 @@ export function createMemoryCounters(): Counters {
       return {
         ok: true,
         reservation: { id: randomUUID(), claims },
-        states: claims.map((c) => stateOf(c, now)),
+        states: claims.map((c) => stateOfClaim(c, now)),
       };
     },
 
     async settle(reservation, actual, now) {
       giveBack(reservation, actual);
-      return reservation.claims.filter((c) => c.kind === 'budget').map((c) => stateOf(c, now));
+      return reservation.claims.filter((c) => c.kind === 'budget').map((c) => stateOfClaim(c, now));
     },
 
     async release(reservation) {
@@ -142,7 +100,7 @@ export function createMemoryCounters(): Counters {
     },
 
     async read(claims, now) {
-      return claims.map((c) => stateOf(c, now));
+      return claims.map((c) => stateOfClaim(c, now));
     },
 
     async close() {

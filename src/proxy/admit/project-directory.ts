@@ -17,6 +17,7 @@ export function createProjectDirectory({
   const cache = new Map<string, ProjectRecord>();
   changes.subscribe((change) => {
     if (change.kind === 'project') cache.delete(change.projectId);
+    if (change.kind === 'all') cache.clear();
   });
   return {
     async byId(id) {

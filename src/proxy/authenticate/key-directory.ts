@@ -35,24 +35,35 @@ export function compileKey(record: KeyRecord): CompiledKey {
   };
 }
 
+/**
+ * Keys are cached until a change says otherwise. `ttlMs` bounds how long a cached key is trusted
+ * without hearing of changes, as a safety net when changes come from other instances.
+ */
 export function createKeyDirectory({
   store,
   changes,
   clock,
+  ttlMs = Number.POSITIVE_INFINITY,
 }: {
   store: Store;
   changes: ChangeBus;
   clock: Clock;
+  ttlMs?: number;
 }) {
-  const known = new Map<string, CompiledKey>();
+  const known = new Map<string, { key: CompiledKey; until: number }>();
   const unknown = new Map<string, number>();
   const byId = new Map<string, KeyRecord>();
 
   changes.subscribe((change) => {
+    if (change.kind === 'all') {
+      known.clear();
+      unknown.clear();
+      byId.clear();
+    }
     if (change.kind !== 'key') return;
     // A rotated key is cached under its old and new hashes: drop every entry of that key.
-    for (const [hash, compiled] of known) {
-      if (compiled.record.id === change.keyId) known.delete(hash);
+    for (const [hash, entry] of known) {
+      if (entry.key.record.id === change.keyId) known.delete(hash);
     }
     known.delete(change.secretHash);
     byId.delete(change.keyId);
@@ -76,7 +87,7 @@ export function createKeyDirectory({
     },
     async byHash(secretHash) {
       const hit = known.get(secretHash);
-      if (hit) return hit;
+      if (hit && hit.until > clock.now()) return hit.key;
       const missUntil = unknown.get(secretHash);
       if (missUntil !== undefined && missUntil > clock.now()) return undefined;
 
@@ -87,7 +98,7 @@ export function createKeyDirectory({
         return undefined;
       }
       const compiled = compileKey(record);
-      known.set(secretHash, compiled);
+      known.set(secretHash, { key: compiled, until: clock.now() + ttlMs });
       return compiled;
     },
   };

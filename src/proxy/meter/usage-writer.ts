@@ -9,24 +9,29 @@ export interface UsageWriter {
   flush(): Promise<void>;
   /** Events waiting to be written. */
   depth(): number;
+  /** The queue holds `maxQueued` events: take no new requests until storage catches up. */
+  full(): boolean;
   /** Flushes and stops the timer; used on shutdown. */
   close(): Promise<void>;
 }
 
-/** Beyond this many waiting events the writer logs loudly on every failed flush. */
-const WARN_DEPTH = 50_000;
-
 /**
  * Usage events are written off the hot path in batches, one transaction each. A failed write keeps
  * its events queued and is retried on the next tick, so a completed request's usage is not lost
- * while storage is briefly unavailable.
+ * while storage is unavailable. The queue is bounded by `maxQueued`: past half of it every failed
+ * write logs at error level; when full, `full()` tells the gateway to refuse new requests (an event
+ * already recorded is never dropped).
  */
 export function createUsageWriter(deps: {
   store: Store;
   logger: Logger;
   flushIntervalMs: number;
   batchSize: number;
+  maxQueued?: number;
+  /** Counts failed writes (a metric). */
+  onWriteFailed?: () => void;
 }): UsageWriter {
+  const maxQueued = deps.maxQueued ?? Number.POSITIVE_INFINITY;
   let queue: UsageEvent[] = [];
   let running: Promise<void> | undefined;
   let closed = false;
@@ -41,8 +46,13 @@ export function createUsageWriter(deps: {
         await deps.store.insertUsage(batch);
         await deps.store.touchKeys(lastUsed);
       } catch (error) {
-        const level = queue.length > WARN_DEPTH ? 'error' : 'warn';
-        deps.logger[level]({ err: error, queued: queue.length }, 'usage write failed; will retry');
+        deps.onWriteFailed?.();
+        if (queue.length >= maxQueued / 2) {
+          deps.logger.error(
+            { err: error, queued: queue.length, max_queued: maxQueued },
+            `USAGE BUFFER FILLING: ${queue.length} of ${maxQueued} events waiting for storage; new requests are refused when it is full`,
+          );
+        } else deps.logger.warn({ err: error, queued: queue.length }, 'usage write failed; will retry');
         throw error;
       }
       queue = queue.slice(batch.length);
@@ -75,6 +85,7 @@ export function createUsageWriter(deps: {
       while (queue.length > 0) await flush();
     },
     depth: () => queue.length,
+    full: () => queue.length >= maxQueued,
     async close() {
       closed = true;
       clearInterval(timer);

@@ -131,7 +131,9 @@ export function createProviderDirectory(deps: {
     return queue;
   };
 
-  deps.changes.subscribe((change) => (change.kind === 'provider' ? enqueueReload() : undefined));
+  deps.changes.subscribe((change) =>
+    change.kind === 'provider' || change.kind === 'all' ? enqueueReload() : undefined,
+  );
 
   return {
     byName: (name) => byName.get(name),
