@@ -17,6 +17,7 @@ import { createLeaksAdmin, type LeakEvent } from './admin/leaks-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
 import { createProvidersAdmin } from './admin/providers-admin.js';
 import { createSecretSinks } from './admin/rotation-sinks.js';
+import { createSecurityEvents } from './admin/security-events.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
 import type { Config } from './config/config.js';
 import { CONFIG_FILE_NAME } from './config/load-config.js';
@@ -125,6 +126,7 @@ export async function createKeywarden(
   });
 
   const audit = createStoreAuditLog({ store, clock });
+  const securityEvents = createSecurityEvents({ audit, alerts: watch.alerts, logger });
   const upstreamPolicy = createUpstreamPolicy({
     allowLinkLocal: config.proxy.allowLinkLocalUpstreams,
     allow: config.proxy.upstreamAllow,
@@ -152,7 +154,16 @@ export async function createKeywarden(
         masterKeyFileName: MASTER_KEY_FILE,
       }),
     }),
-    leaks: createLeaksAdmin({ store, clock, changes, logger, onLeak: options.onLeak }),
+    leaks: createLeaksAdmin({
+      store,
+      clock,
+      changes,
+      logger,
+      onLeak: async (event) => {
+        await securityEvents.leaked(event);
+        await options.onLeak?.(event);
+      },
+    }),
     alerts: watch.alerts,
   };
   const { githubPublicKeysFile } = config.leakReports;
@@ -186,9 +197,7 @@ export async function createKeywarden(
     secretRefs,
     changes,
     clock,
-    onCredentialFailing:
-      options.onCredentialFailing ??
-      ((event) => logger.warn(event, 'provider credential refused by the upstream; marked failing')),
+    onCredentialFailing: options.onCredentialFailing ?? securityEvents.credentialFailing,
     onStoreError: (error) => logger.error({ err: error }, 'could not store credential health'),
   });
   await providers.reload();
@@ -219,7 +228,7 @@ export async function createKeywarden(
     prices,
     timeZone: config.limits.timeZone,
     defaultMaxOutputTokens: config.limits.defaultMaxOutputTokens,
-    onBudgetThreshold: (event) => logger.warn({ budget: event }, 'budget threshold crossed'),
+    onBudgetThreshold: securityEvents.budgetThreshold,
     ancestors: (key) => keyDirectory.ancestors(key),
   });
   const pipeline = createProxyPipeline({
@@ -278,7 +287,9 @@ export async function createKeywarden(
         async delegate(headers, clientIp, input) {
           const key = await authenticateKey(headers, keyDirectory, clock.now());
           authorizeKeyUse(key, clientIp, clock.now());
-          return delegation.delegate(key.record, input);
+          const child = await delegation.delegate(key.record, input);
+          await securityEvents.delegated(key.record, child, clientIp);
+          return child;
         },
       },
       githubLeakReports,
