@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ManualClock, manualClock } from '../fakes/manual-clock.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -43,6 +44,16 @@ describe('admin API roles matrix', () => {
   };
   const freshKey = async (project: Project) =>
     (await owner('POST', '/admin/v1/keys', { name: unique('k'), project: project.name })).id as string;
+  /** A key of `project` reported leaked by the owner: its hash (to report again) and the alert it raised. */
+  const freshLeak = async (project: Project) => {
+    const created = await owner('POST', '/admin/v1/keys', { name: unique('k'), project: project.name });
+    const tokenHash = createHash('sha256')
+      .update(created.key as string)
+      .digest('hex');
+    await owner('POST', '/admin/v1/leaks', { source: 'matrix', reports: [{ token_hash: tokenHash }] });
+    const alerts = await owner('GET', `/admin/v1/alerts?status=all&key=${created.id}`);
+    return { tokenHash, alertId: alerts.data[0].id as string };
+  };
   const freshProvider = async () =>
     (
       await owner('POST', '/admin/v1/providers', {
@@ -233,6 +244,39 @@ describe('admin API roles matrix', () => {
         return `/admin/v1/admin-tokens/${created.id}/revoke`;
       },
       expect: { owner: 200, admin: 403, 'project-admin': 403, viewer: 403 },
+    },
+    {
+      name: 'GET /usage/events',
+      method: 'GET',
+      path: (p) => `/admin/v1/usage/events?project=${p.name}`,
+      expect: { owner: 200, admin: 200, 'project-admin': [200, 400], viewer: 200 },
+    },
+    {
+      name: 'GET /alerts',
+      method: 'GET',
+      path: (p) => `/admin/v1/alerts?status=all&project=${p.name}`,
+      expect: { owner: 200, admin: 200, 'project-admin': [200, 400], viewer: 200 },
+    },
+    {
+      name: 'GET /alerts/{id}',
+      method: 'GET',
+      path: async (p) => `/admin/v1/alerts/${(await freshLeak(p)).alertId}`,
+      expect: ALL_200,
+    },
+    {
+      name: 'POST /alerts/{id}/ack',
+      method: 'POST',
+      path: async (p) => `/admin/v1/alerts/${(await freshLeak(p)).alertId}/ack`,
+      expect: WRITE,
+    },
+    {
+      // Possession of a secret is the authority to burn it: any token that may write can report a
+      // leak (as GitHub's unauthenticated partner reports can); only read-only tokens cannot.
+      name: 'POST /leaks',
+      method: 'POST',
+      path: () => '/admin/v1/leaks',
+      body: () => ({ source: 'matrix', reports: [{ token_hash: '0'.repeat(64) }] }),
+      expect: { owner: 200, admin: 200, 'project-admin': 200, viewer: 403 },
     },
     { name: 'GET /audit', method: 'GET', path: (p) => `/admin/v1/audit?project=${p.name}`, expect: ALL_200 },
     {
