@@ -256,6 +256,7 @@ export async function createKeywarden(
     keys: admin.keys,
     sinks: createSecretSinks({ secretRefs, vault: externalSecrets.vault }),
     logger,
+    onRotationDue: securityEvents.rotationDue,
   });
   autoRotation.start(60_000);
   const handle: typeof pipeline = async (request) => {

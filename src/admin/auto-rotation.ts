@@ -1,4 +1,4 @@
-import { effectiveKeyStatus } from '../domain/records.js';
+import { effectiveKeyStatus, type KeyRecord } from '../domain/records.js';
 import { DEFAULT_GRACE_SECONDS, rotationStatus } from '../domain/rotation.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -17,8 +17,17 @@ export function createAutoRotation(deps: {
   keys: KeysAdmin;
   sinks: SecretSinks;
   logger: Logger;
+  /** Told once per secret that is past its policy's `max_age` and not rotated automatically. */
+  onRotationDue?: (key: KeyRecord, dueAt: number) => void;
 }) {
   const { store, clock, keys, sinks, logger } = deps;
+  const announced = new Set<string>();
+  const due = (key: KeyRecord, dueAt: number | null) => {
+    const id = `${key.id}:${dueAt}`;
+    if (dueAt === null || announced.has(id)) return;
+    announced.add(id);
+    deps.onRotationDue?.(key, dueAt);
+  };
   let running: Promise<{ rotated: string[]; failed: string[] }> | undefined;
 
   const sweep = async () => {
@@ -30,7 +39,11 @@ export function createAutoRotation(deps: {
       if (effectiveKeyStatus(key, now) !== 'active') continue;
       const status = rotationStatus(key, projects.get(key.projectId), now);
       const sink = status.policy?.sink;
-      if (!status.overdue || !status.policy?.auto_rotate || !sink) continue;
+      if (!status.overdue) continue;
+      if (!status.policy?.auto_rotate || !sink) {
+        due(key, status.dueAt);
+        continue;
+      }
       try {
         await keys.rotateKey(key, status.policy.grace_seconds ?? DEFAULT_GRACE_SECONDS, (secret, at, until) =>
           sinks.deliver(sink, {
@@ -46,6 +59,7 @@ export function createAutoRotation(deps: {
         logger.info({ key_id: key.id, sink: sink.type }, 'key rotated by its rotation policy');
       } catch (error) {
         failed.push(key.id);
+        due(key, status.dueAt);
         logger.warn(
           { key_id: key.id, sink: sink.type, err: error instanceof Error ? error.message : String(error) },
           'automatic rotation failed; the current secret stays in force',

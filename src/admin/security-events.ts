@@ -86,6 +86,21 @@ export function createSecurityEvents({
         .catch(failed('a credential alert'));
     }) satisfies CredentialFailingListener,
 
+    /** A key's secret is older than its rotation policy allows. */
+    rotationDue(key: KeyRecord, dueAt: number): void {
+      alerts
+        .raise({
+          type: 'rotation_due',
+          severity: 'warning',
+          message: `key ${key.name} should have been rotated by ${new Date(dueAt).toISOString()} (its rotation policy's max age)`,
+          keyId: key.id,
+          projectId: key.projectId,
+          details: { due_at: new Date(dueAt).toISOString() },
+          dedupeKey: `rotation_due:${key.id}:${dueAt}`,
+        })
+        .catch(failed('a rotation-due alert'));
+    },
+
     /** An agent key minted a child key: the chain is part of the audit trail. */
     async delegated(parent: KeyRecord, child: DelegatedKey, clientIp: string): Promise<void> {
       await audit

@@ -2,16 +2,18 @@ import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
+import { manualClock } from '../fakes/manual-clock.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /** Security events from the data plane and the leak defences reach the audit trail and the alerts. */
 describe('security events become audit entries and alerts', () => {
   let fake: FakeUpstream;
   let gw: TestGateway;
+  const clock = manualClock();
 
   beforeAll(async () => {
     fake = await startFakeUpstream();
-    gw = await startGateway();
+    gw = await startGateway({ clock });
     await gw.admin('POST', '/admin/v1/providers', {
       name: 'openai',
       type: 'openai',
@@ -71,5 +73,26 @@ describe('security events become audit entries and alerts', () => {
     }
     expect(raised.length).toBeGreaterThan(0);
     expect(raised[0]).toMatchObject({ severity: 'critical' });
+  });
+
+  it('a key past its rotation policy raises one rotation_due alert', async () => {
+    const key = (
+      await gw.admin('POST', '/admin/v1/keys', {
+        name: 'stale',
+        project: 'web',
+        rotation_policy: { max_age_seconds: 3600 },
+      })
+    ).body;
+    await gw.keywarden.autoRotation.runOnce();
+    expect((await alerts('rotation_due')).filter((a) => a.key_id === key.id)).toHaveLength(0);
+    clock.advance(2 * 3_600_000);
+    await gw.keywarden.autoRotation.runOnce();
+    await gw.keywarden.autoRotation.runOnce();
+    let raised: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 50 && raised.length === 0; i++) {
+      raised = (await alerts('rotation_due')).filter((a) => a.key_id === key.id);
+      if (raised.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(raised).toHaveLength(1);
   });
 });
