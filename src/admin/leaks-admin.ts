@@ -54,16 +54,16 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Revoke-on-leak: exposed keys and admin tokens are looked up by hash and revoked at once. */
 export function createLeaksAdmin({ store, clock, changes, onLeak, logger }: LeaksAdminDeps) {
-  const notify =
-    onLeak ??
-    ((event: LeakEvent) => {
-      logger?.warn(
-        { leak: { kind: event.kind, id: event.id, source: event.source, location: event.location } },
-        `${event.kind === 'key' ? 'key' : 'admin token'} ${event.id} ${
-          event.outcome === 'revoked' ? 'revoked' : 'reported again'
-        }: ${event.reason}`,
-      );
-    });
+  // Every leak is logged, then handed on (to the audit log and the alerts when wired).
+  const notify = async (event: LeakEvent) => {
+    logger?.warn(
+      { leak: { kind: event.kind, id: event.id, source: event.source, location: event.location } },
+      `${event.kind === 'key' ? 'key' : 'admin token'} ${event.id} ${
+        event.outcome === 'revoked' ? 'revoked' : 'reported again'
+      }: ${event.reason}`,
+    );
+    await onLeak?.(event);
+  };
 
   const revokeOne = async (report: LeakReport, source: string): Promise<LeakResult> => {
     const reason = `leaked: reported by ${source}${report.location ? ` at ${report.location}` : ''}`;
