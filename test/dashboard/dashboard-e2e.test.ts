@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -31,12 +31,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream();
     gw = await startGateway();
-    await gw.admin('POST', '/admin/v1/providers', {
-      name: 'openai',
-      type: 'openai',
-      base_url: fake.url,
-      api_key: DEFAULT_OPENAI_KEY,
-    });
+    await addOpenAiProvider(gw, fake.url);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let fake: FakeUpstream | undefined;
 let gateway: TestGateway | undefined;
@@ -17,12 +17,7 @@ async function setUp() {
   fake = await startFakeUpstream();
   gateway = await startGateway();
   const gw = gateway;
-  await gw.admin('POST', '/admin/v1/providers', {
-    name: 'openai',
-    type: 'openai',
-    base_url: fake.url,
-    api_key: DEFAULT_OPENAI_KEY,
-  });
+  await addOpenAiProvider(gw, fake.url);
   await gw.admin('POST', '/admin/v1/projects', { name: 'web' });
   const created = await gw.admin('POST', '/admin/v1/keys', {
     name: 'app',

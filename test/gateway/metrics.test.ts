@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /** Parses Prometheus text format into `name{labels}` → value. */
 function parse(text: string): Map<string, number> {
@@ -22,12 +22,7 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream();
     gw = await startGateway();
-    await gw.admin('POST', '/admin/v1/providers', {
-      name: 'openai',
-      type: 'openai',
-      base_url: fake.url,
-      api_key: DEFAULT_OPENAI_KEY,
-    });
+    await addOpenAiProvider(gw, fake.url);
     await gw.admin('POST', '/admin/v1/projects', { name: 'web' });
     secret = (
       await gw.admin('POST', '/admin/v1/keys', { name: 'app', project: 'web', default_provider: 'openai' })

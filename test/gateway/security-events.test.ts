@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { manualClock } from '../fakes/manual-clock.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /** Security events from the data plane and the leak defences reach the audit trail and the alerts. */
 describe('security events become audit entries and alerts', () => {
@@ -14,12 +14,7 @@ describe('security events become audit entries and alerts', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream();
     gw = await startGateway({ clock });
-    await gw.admin('POST', '/admin/v1/providers', {
-      name: 'openai',
-      type: 'openai',
-      base_url: fake.url,
-      api_key: DEFAULT_OPENAI_KEY,
-    });
+    await addOpenAiProvider(gw, fake.url);
     await gw.admin('POST', '/admin/v1/projects', { name: 'web' });
   });
 

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createKeywarden, type Keywarden } from '../../src/keywarden.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { DEFAULT_OPENAI_KEY } from '../fakes/fake-upstream.js';
 
 export interface TestGateway {
   url: string;
@@ -81,4 +82,16 @@ export async function startGateway(
     logs,
     stop: () => keywarden.close(),
   };
+}
+
+/** Registers the fake upstream as the `openai` provider, with the credential the fake accepts. */
+export async function addOpenAiProvider(gw: TestGateway, upstreamUrl: string): Promise<void> {
+  const created = await gw.admin('POST', '/admin/v1/providers', {
+    name: 'openai',
+    type: 'openai',
+    base_url: upstreamUrl,
+    api_key: DEFAULT_OPENAI_KEY,
+  });
+  if (created.status !== 201)
+    throw new Error(`adding the openai provider failed: ${JSON.stringify(created.body)}`);
 }

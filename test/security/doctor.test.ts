@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/cli-harness.js';
 import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { type ManualClock, manualClock } from '../fakes/manual-clock.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 const DAY = 86_400_000;
 
@@ -19,12 +19,7 @@ describe('keywarden doctor', () => {
     fake = await startFakeUpstream();
     clock = manualClock();
     gw = await startGateway({ clock });
-    await gw.admin('POST', '/admin/v1/providers', {
-      name: 'openai',
-      type: 'openai',
-      base_url: fake.url,
-      api_key: DEFAULT_OPENAI_KEY,
-    });
+    await addOpenAiProvider(gw, fake.url);
     await gw.admin('POST', '/admin/v1/projects', { name: 'web' });
     const create = async (name: string, extra: Record<string, unknown> = {}) => {
       const key = (

@@ -6,7 +6,7 @@ import {
   type FakeUpstream,
   startFakeUpstream,
 } from '../fakes/fake-upstream.js';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
  * Property-based attacks on every admin route and the proxy routes: malformed, huge, deeply
@@ -100,12 +100,7 @@ describe('fuzzing every route', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream();
     gw = await startGateway();
-    await gw.admin('POST', '/admin/v1/providers', {
-      name: 'openai',
-      type: 'openai',
-      base_url: fake.url,
-      api_key: DEFAULT_OPENAI_KEY,
-    });
+    await addOpenAiProvider(gw, fake.url);
     await gw.admin('POST', '/admin/v1/providers', {
       name: 'anthropic',
       type: 'anthropic',

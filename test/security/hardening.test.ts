@@ -7,7 +7,7 @@ import { createKeywarden } from '../../src/keywarden.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { type ManualClock, manualClock } from '../fakes/manual-clock.js';
-import { startGateway, type TestGateway, tempDataDir } from '../helpers/gateway.js';
+import { addOpenAiProvider, startGateway, type TestGateway, tempDataDir } from '../helpers/gateway.js';
 
 const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
@@ -27,12 +27,7 @@ describe('HTTP hardening', () => {
       'http:\n  idle_timeout_ms: 400\n  auth_failure_burst: 5\n  auth_failures_per_minute: 6\n',
     );
     gw = await startGateway({ clock, dataDir });
-    await gw.admin('POST', '/admin/v1/providers', {
-      name: 'openai',
-      type: 'openai',
-      base_url: fake.url,
-      api_key: DEFAULT_OPENAI_KEY,
-    });
+    await addOpenAiProvider(gw, fake.url);
     await gw.admin('POST', '/admin/v1/projects', { name: 'web' });
     realKey = (
       await gw.admin('POST', '/admin/v1/keys', { name: 'app', project: 'web', default_provider: 'openai' })
