@@ -57,7 +57,7 @@ async function setUp(limits: Record<string, unknown>) {
     canDelegate: false,
     depth: 0,
   });
-  const request = () =>
+  const request = (content = 'hi') =>
     admit({
       key,
       providerType: 'openai',
@@ -65,7 +65,7 @@ async function setUp(limits: Record<string, unknown>) {
         endpoint: 'chat/completions',
         model: 'test-model',
         stream: false,
-        json: { model: 'test-model', max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] },
+        json: { model: 'test-model', max_tokens: 1000, messages: [{ role: 'user', content }] },
       },
       now: NOW,
     });
@@ -97,5 +97,21 @@ describe('admission', () => {
     await expect(request()).rejects.toMatchObject({ code: 'budget_exceeded' });
     await first.release();
     await expect(request()).resolves.toBeDefined();
+  });
+
+  // 6,000 bytes of prompt: the byte bound reserves ~6,000 tokens, the tokenizer's estimate 1,507.
+  const longPrompt = 'hello world '.repeat(500);
+
+  it('admits a request whose byte bound does not fit a token rate but whose tokenized estimate does', async () => {
+    const { request } = await setUp({ tpm: 3_000 });
+    const admission = await request(longPrompt);
+    expect(admission.headers['x-ratelimit-remaining-tokens']).toBe(String(3_000 - 2_507));
+  });
+
+  it('admits against a hard budget on the tokenized estimate when the byte bound would not fit', async () => {
+    const { request } = await setUp({ budgets: [{ usd: 0.004, period: 'day' }] });
+    await expect(request(longPrompt)).resolves.toBeDefined();
+    // The second one does not fit even on its exact estimate.
+    await expect(request(longPrompt)).rejects.toMatchObject({ code: 'budget_exceeded' });
   });
 });

@@ -1,4 +1,4 @@
-import type { CounterState, Counters, Reservation } from '../../counters/counters.js';
+import type { CounterState, Counters, Reservation, ReserveOutcome } from '../../counters/counters.js';
 import { GatewayError } from '../../domain/errors.js';
 import type { KeyRecord, ProviderType } from '../../domain/records.js';
 import { NANO_PER_USD } from '../../domain/usage.js';
@@ -8,7 +8,7 @@ import type { Store } from '../../store/store.js';
 import type { CompiledKey } from '../authenticate/key-directory.js';
 import type { InspectedRequest } from '../inspect/inspect-request.js';
 import type { PriceTable } from '../meter/price-table.js';
-import { estimateInputTokens } from './estimate-input-tokens.js';
+import { estimateInputTokens, inputTokenBound } from './estimate-input-tokens.js';
 import { boundOutput } from './output-bound.js';
 import type { ProjectDirectory } from './project-directory.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
@@ -122,53 +122,63 @@ export function createAdmission(deps: AdmissionDeps) {
     });
     if (!hasClaims) return { ...NOTHING, bodyChanged: changed };
 
-    const inputTokens = countsTokens ? estimateInputTokens(inspected.json, input.providerType) : 0;
-    const tokens = inputTokens + maxOutput;
     const hardBudget = [keyLimits, projectLimits, ...chain.map((a) => a.limits)].some((l) =>
       l.budgets?.some((b) => !b.soft),
     );
-    let costNano = 0;
-    if (countsTokens && inspected.model !== null && tokens > 0) {
-      const priced = deps.prices.costNanoUsd(input.providerType, inspected.model, {
-        inputTokens,
-        outputTokens: maxOutput,
-        cachedTokens: 0,
-        cacheWriteTokens: 0,
-      });
-      if (priced === null && hardBudget) {
-        throw new GatewayError(
-          'unpriced_model',
-          `model ${inspected.model} has no known price, so this key's hard budget cannot bound it`,
-        );
+    const reserveFor = async (inputTokens: number) => {
+      const tokens = inputTokens + maxOutput;
+      let costNano = 0;
+      if (countsTokens && inspected.model !== null && tokens > 0) {
+        const priced = deps.prices.costNanoUsd(input.providerType, inspected.model, {
+          inputTokens,
+          outputTokens: maxOutput,
+          cachedTokens: 0,
+          cacheWriteTokens: 0,
+        });
+        if (priced === null && hardBudget) {
+          throw new GatewayError(
+            'unpriced_model',
+            `model ${inspected.model} has no known price, so this key's hard budget cannot bound it`,
+          );
+        }
+        costNano = priced ?? 0;
       }
-      costNano = priced ?? 0;
-    }
+      const request = { tokens, costNano, now, timeZone: deps.timeZone };
+      const infos = [
+        ...claimsFor(
+          { scope: 'key', id: key.record.id, projectId: key.record.projectId, limits: keyLimits },
+          request,
+        ),
+        ...claimsFor(
+          {
+            scope: 'project',
+            id: key.record.projectId,
+            projectId: key.record.projectId,
+            limits: projectLimits,
+          },
+          request,
+        ),
+        ...chain.flatMap((a) =>
+          claimsFor({ scope: 'key', id: a.id, projectId: key.record.projectId, limits: a.limits }, request),
+        ),
+      ];
+      const claims = infos.map((i) => i.claim);
+      let outcome = await deps.counters.reserve(claims, now);
+      if (!outcome.ok && 'unseeded' in outcome) {
+        await seedBudgets(deps, infos, outcome.unseeded, now);
+        outcome = await deps.counters.reserve(claims, now);
+      }
+      if (!outcome.ok && 'unseeded' in outcome)
+        throw new Error('budget counters still unseeded after seeding');
+      return { outcome, infos, costNano };
+    };
 
-    const request = { tokens, costNano, now, timeZone: deps.timeZone };
-    const infos = [
-      ...claimsFor(
-        { scope: 'key', id: key.record.id, projectId: key.record.projectId, limits: keyLimits },
-        request,
-      ),
-      ...claimsFor(
-        {
-          scope: 'project',
-          id: key.record.projectId,
-          projectId: key.record.projectId,
-          limits: projectLimits,
-        },
-        request,
-      ),
-      ...chain.flatMap((a) =>
-        claimsFor({ scope: 'key', id: a.id, projectId: key.record.projectId, limits: a.limits }, request),
-      ),
-    ];
-    const claims = infos.map((i) => i.claim);
-    let outcome = await deps.counters.reserve(claims, now);
-    if (!outcome.ok && 'unseeded' in outcome) {
-      await seedBudgets(deps, infos, outcome.unseeded, now);
-      outcome = await deps.counters.reserve(claims, now);
+    // The cheap upper bound first; the tokenizer's estimate only when the bound does not fit.
+    let attempt = await reserveFor(countsTokens ? inputTokenBound(inspected.json, input.providerType) : 0);
+    if (!attempt.outcome.ok && countsTokens && refusedByTokens(attempt.infos, attempt.outcome)) {
+      attempt = await reserveFor(await estimateInputTokens(inspected.json, input.providerType));
     }
+    const { outcome, infos, costNano } = attempt;
     if (!outcome.ok) {
       if ('unseeded' in outcome) throw new Error('budget counters still unseeded after seeding');
       const headers = rateLimitHeaders(infos, outcome.states, now);
@@ -202,6 +212,13 @@ export function createAdmission(deps: AdmissionDeps) {
 }
 
 export type Admit = ReturnType<typeof createAdmission>;
+
+/** Whether a refusal came from a limit that a smaller token estimate could still fit (a token rate, a budget). */
+function refusedByTokens(infos: readonly ClaimInfo[], outcome: ReserveOutcome): boolean {
+  if (outcome.ok || 'unseeded' in outcome) return false;
+  const limit = infos.find((i) => i.claim === outcome.refused)?.limit;
+  return limit === 'tpm' || limit === 'budget';
+}
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;

@@ -96,22 +96,36 @@ export function createMeter({ prices, usage, clock, logger }: MeterDeps) {
             cachedTokens: reported?.cachedTokens ?? 0,
             cacheWriteTokens: reported?.cacheWriteTokens ?? 0,
           };
+          const settle = () => {
+            const model = context.inspected.model;
+            const billable = tokens.inputTokens + tokens.outputTokens > 0;
+            const cost = !billable
+              ? 0
+              : model === null
+                ? null
+                : prices.costNanoUsd(context.provider.record.type, model, tokens);
+            record(complete ? status : 499, tokens, cost, firstByteAt);
+            return context.admission.settle({
+              costNano: cost ?? 0,
+              tokens: tokens.inputTokens + tokens.outputTokens,
+            });
+          };
           const cutShort = !complete && status < 300 && reported?.outputTokens === undefined;
-          if (cutShort && context.admission.countsTokens) {
-            // The upstream processed the prompt and produced what was delivered: count both.
-            tokens.inputTokens ||= estimateInputTokens(context.inspected.json, context.provider.record.type);
-            tokens.outputTokens = countDeliveredTokens(deliveredText);
+          if (!cutShort || !context.admission.countsTokens) {
+            settle().catch(failed);
+            return;
           }
-          const model = context.inspected.model;
-          const billable = tokens.inputTokens + tokens.outputTokens > 0;
-          const cost = !billable
-            ? 0
-            : model === null
-              ? null
-              : prices.costNanoUsd(context.provider.record.type, model, tokens);
-          record(complete ? status : 499, tokens, cost, firstByteAt);
-          context.admission
-            .settle({ costNano: cost ?? 0, tokens: tokens.inputTokens + tokens.outputTokens })
+          // The upstream processed the prompt and produced what was delivered: count both.
+          const { json } = context.inspected;
+          Promise.all([
+            tokens.inputTokens || estimateInputTokens(json, context.provider.record.type),
+            countDeliveredTokens(deliveredText),
+          ])
+            .then(([input, output]) => {
+              tokens.inputTokens = input;
+              tokens.outputTokens = output;
+              return settle();
+            })
             .catch(failed);
         },
         abandon(status) {
