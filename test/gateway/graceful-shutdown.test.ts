@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
+import { type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 let fake: FakeUpstream | undefined;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
+import { type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { manualClock } from '../fakes/manual-clock.js';
 import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 

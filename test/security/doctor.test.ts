@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/cli-harness.js';
-import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
+import { type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { type ManualClock, manualClock } from '../fakes/manual-clock.js';
 import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 

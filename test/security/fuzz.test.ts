@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ANTHROPIC_KEY,
-  DEFAULT_OPENAI_KEY,
   type FakeUpstream,
   startFakeUpstream,
 } from '../fakes/fake-upstream.js';

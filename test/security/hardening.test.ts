@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createKeywarden } from '../../src/keywarden.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { DEFAULT_OPENAI_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
+import { type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { type ManualClock, manualClock } from '../fakes/manual-clock.js';
 import { addOpenAiProvider, startGateway, type TestGateway, tempDataDir } from '../helpers/gateway.js';
 
