@@ -1,4 +1,5 @@
-import { pipeline as pipeStreams } from 'node:stream';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { categoryOf, GatewayError } from '../domain/errors.js';
@@ -124,12 +125,8 @@ export async function proxyRoutes(
     reply.hijack();
     const res = reply.raw;
     res.writeHead(result.status, { ...result.headers, 'x-request-id': request.id });
-    await new Promise<void>((resolve) => {
-      pipeStreams(result.body, res, (error) => {
-        if (error && !aborted.signal.aborted) request.log.warn({ err: error }, 'stream ended early');
-        resolve();
-      });
-    });
+    const error = await pipeToResponse(result.body, res);
+    if (error && !aborted.signal.aborted) request.log.warn({ err: error }, 'stream ended early');
   };
 
   app.route({ method: [...METHODS], url: '/v1/*', handler, schema: { hide: true } });
@@ -149,4 +146,24 @@ function isSafePath(path: string): boolean {
 /** Fastify hands the path decoded; it goes upstream encoded again, so `?`, `#` and spaces stay path text. */
 function encodePath(path: string): string {
   return encodeURI(path).replace(/\?/g, '%3F').replace(/#/g, '%23');
+}
+
+/**
+ * `body.pipe(res)` with the clean-up `stream.pipeline` would do, without its per-call AbortController
+ * (on Node 20 every finished pipeline builds a DOMException, a measurable share of a request's CPU).
+ * Resolves once the response is closed, with the body's error if it failed.
+ */
+function pipeToResponse(body: Readable, res: ServerResponse): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    let failure: Error | undefined;
+    body.once('error', (error) => {
+      failure = error;
+      res.destroy(error);
+    });
+    res.once('close', () => {
+      if (!body.destroyed) body.destroy();
+      resolve(failure ?? (res.writableFinished ? undefined : new Error('the client closed the connection')));
+    });
+    body.pipe(res);
+  });
 }
