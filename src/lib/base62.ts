@@ -1,16 +1,30 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BASE62 = /^[0-9A-Za-z]*$/;
+
+/**
+ * Random bytes are drawn from the CSPRNG 4 KiB at a time (as `crypto.randomUUID` does): one call
+ * per id cost more than the rest of building it, and every request takes two ids. Each byte is
+ * handed out once.
+ */
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+
+function nextRandomByte(): number {
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  return pool[offset++] as number;
+}
 
 /** Random base62 string without modulo bias (bytes >= 248 are discarded). */
 export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += ALPHABET[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = nextRandomByte();
+    if (byte < 248) out += ALPHABET[byte % 62];
   }
   return out;
 }
