@@ -27,6 +27,8 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
+const MAX_TARGETS = 1_000;
+
 /**
  * One keep-alive connection pool per upstream origin (undici's Agent keeps them). Redirects are
  * never followed: a provider answering 3xx has its answer passed back, not chased.
@@ -45,17 +47,32 @@ export function createUpstreamClient(options: {
     connect: { timeout: 10_000, ...(options.policy && { lookup: guardedLookup(options.policy) }) },
   });
 
+  // A base URL's origin, path and host verdict never change: work them out once per URL, not per request.
+  const targets = new Map<string, { origin: string; basePath: string; refused: string | undefined }>();
+  const targetOf = (baseUrl: string) => {
+    let target = targets.get(baseUrl);
+    if (!target) {
+      const url = new URL(baseUrl);
+      if (targets.size >= MAX_TARGETS) targets.clear();
+      target = {
+        origin: url.origin,
+        basePath: url.pathname.replace(/\/+$/, ''),
+        refused: options.policy?.refuseHost(url.hostname),
+      };
+      targets.set(baseUrl, target);
+    }
+    return target;
+  };
+
   return {
     async send(request) {
-      const url = new URL(request.baseUrl);
-      const refused = options.policy?.refuseHost(url.hostname);
+      const { origin, basePath, refused } = targetOf(request.baseUrl);
       if (refused)
         throw new GatewayError('upstream_address_refused', `the provider's address is refused: ${refused}`);
-      const path = `${url.pathname.replace(/\/+$/, '')}${request.path}`;
       try {
         const response = await agent.request({
-          origin: url.origin,
-          path,
+          origin,
+          path: `${basePath}${request.path}`,
           method: request.method as 'POST',
           headers: request.headers,
           body: request.body,
