@@ -3,7 +3,26 @@ import { NANO_PER_USD, type UsageEvent } from '../domain/usage.js';
 
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 const TOKEN_BUCKETS = [10, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000];
+const MAX_CACHED_SERIES = 10_000;
 const COST_BUCKETS = [0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 5];
+
+interface Inc {
+  inc(value?: number): void;
+}
+interface Observe {
+  observe(value: number): void;
+}
+interface Series {
+  labels: Record<string, string>;
+  requests(status: string): Inc;
+  inputTokens: Inc;
+  outputTokens: Inc;
+  tokensPerRequest: Observe;
+  cost: Inc;
+  costPerRequest: Observe;
+  latency: Observe;
+  ttft: Observe;
+}
 
 /**
  * The gateway's Prometheus registry, one per instance (never prom-client's global one, so two
@@ -51,6 +70,7 @@ export function createMetrics(
     TOKEN_BUCKETS,
   );
   const costPerRequest = histogram('keywarden_request_cost_usd', 'Cost per request in USD', COST_BUCKETS);
+  const children = new Map<string, Series>();
 
   return {
     registry,
@@ -78,25 +98,57 @@ export function createMetrics(
 
     /** Records one metered request. `project` is the project's name (or id when unknown). */
     observeUsage(event: UsageEvent, project: string): void {
-      const labels: Record<string, string> = {
-        project,
-        provider: event.providerName,
-        model: event.model ?? '',
-      };
-      if (perKey) labels.key_id = event.keyId;
-      requests.inc({ ...labels, status: statusClass(event.status) });
-      tokens.inc({ ...labels, direction: 'input' }, event.inputTokens);
-      tokens.inc({ ...labels, direction: 'output' }, event.outputTokens);
-      tokensPerRequest.observe(labels, event.inputTokens + event.outputTokens);
+      const series = seriesOf(project, event);
+      series.requests(statusClass(event.status)).inc();
+      series.inputTokens.inc(event.inputTokens);
+      series.outputTokens.inc(event.outputTokens);
+      series.tokensPerRequest.observe(event.inputTokens + event.outputTokens);
       if (event.costNanoUsd !== null) {
-        cost.inc(labels, event.costNanoUsd / NANO_PER_USD);
-        costPerRequest.observe(labels, event.costNanoUsd / NANO_PER_USD);
+        series.cost.inc(event.costNanoUsd / NANO_PER_USD);
+        series.costPerRequest.observe(event.costNanoUsd / NANO_PER_USD);
       }
-      latency.observe(labels, event.latencyMs / 1000);
-      if (event.ttfbMs !== null) ttft.observe(labels, event.ttfbMs / 1000);
-      if (event.status >= 500) upstreamErrors.inc({ ...labels, status: String(event.status) });
+      series.latency.observe(event.latencyMs / 1000);
+      if (event.ttfbMs !== null) series.ttft.observe(event.ttfbMs / 1000);
+      if (event.status >= 500) upstreamErrors.inc({ ...series.labels, status: String(event.status) });
     },
   };
+
+  /**
+   * The labelled children of one (project, provider, model[, key]) series, looked up once: prom-client
+   * hashes and validates a label object on every call, which was most of the cost of metering.
+   */
+  function seriesOf(project: string, event: UsageEvent): Series {
+    const model = event.model ?? '';
+    const id = `${project}\u0000${event.providerName}\u0000${model}\u0000${perKey ? event.keyId : ''}`;
+    let series = children.get(id);
+    if (!series) {
+      const labels: Record<string, string> = { project, provider: event.providerName, model };
+      if (perKey) labels.key_id = event.keyId;
+      const byStatus = new Map<string, Inc>();
+      series = {
+        labels,
+        requests: (status: string) => {
+          let child = byStatus.get(status);
+          if (!child) {
+            child = requests.labels({ ...labels, status });
+            byStatus.set(status, child);
+          }
+          return child;
+        },
+        inputTokens: tokens.labels({ ...labels, direction: 'input' }),
+        outputTokens: tokens.labels({ ...labels, direction: 'output' }),
+        tokensPerRequest: tokensPerRequest.labels(labels),
+        cost: cost.labels(labels),
+        costPerRequest: costPerRequest.labels(labels),
+        latency: latency.labels(labels),
+        ttft: ttft.labels(labels),
+      };
+      // Only the lookup cache is bounded here; the series themselves stay in the registry.
+      if (children.size >= MAX_CACHED_SERIES) children.clear();
+      children.set(id, series);
+    }
+    return series;
+  }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
