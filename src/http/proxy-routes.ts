@@ -125,6 +125,10 @@ export async function proxyRoutes(
     reply.hijack();
     const res = reply.raw;
     res.writeHead(result.status, { ...result.headers, 'x-request-id': request.id });
+    if (result.kind === 'buffer') {
+      res.end(result.body);
+      return;
+    }
     const error = await pipeToResponse(result.body, res);
     if (error && !aborted.signal.aborted) request.log.warn({ err: error }, 'stream ended early');
   };

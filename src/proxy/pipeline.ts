@@ -8,14 +8,19 @@ import type { CompiledKey, KeyDirectory } from './authenticate/key-directory.js'
 import { authorizeRequest } from './authorize/authorize-request.js';
 import { type InspectedRequest, inspectRequest } from './inspect/inspect-request.js';
 import { filterModelList } from './meter/filter-model-list.js';
-import { createMeter, type MeterContext, type MeterDeps } from './meter/meter.js';
+import { usageFromJson } from './meter/json-usage.js';
+import { createMeter, type MeterContext, type MeterDeps, type MeteredRequest } from './meter/meter.js';
 import { createUsageTap } from './meter/usage-tap.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream/headers.js';
 import type { OpenStreams } from './upstream/open-streams.js';
 import type { LiveProvider, ProviderDirectory } from './upstream/provider-directory.js';
 import type { Dialect } from './upstream/providers/provider-adapter.js';
+import { readBody } from './upstream/read-body.js';
 import { DEFAULT_FAILOVER, type FailoverOptions, sendWithFailover } from './upstream/send-with-failover.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream/upstream-client.js';
+
+/** JSON answers up to this size are read whole before they are sent; larger ones stream through. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export interface ProxyRequest {
   requestId: string;
@@ -34,6 +39,8 @@ export interface ProxyRequest {
 export type ProxyReply =
   | { kind: 'refused'; error: GatewayError; dialect: Dialect }
   | { kind: 'stream'; status: number; headers: OutgoingHttpHeaders; body: Readable }
+  /** A whole answer, read before any of it is sent (small JSON bodies). */
+  | { kind: 'buffer'; status: number; headers: OutgoingHttpHeaders; body: Buffer }
   | { kind: 'json'; status: number; headers: OutgoingHttpHeaders; body: unknown };
 
 export interface PipelineDeps extends MeterDeps {
@@ -53,6 +60,7 @@ export interface PipelineDeps extends MeterDeps {
  */
 export function createProxyPipeline(deps: PipelineDeps) {
   const meter = createMeter(deps);
+  const failover = { ...deps, options: deps.failover ?? DEFAULT_FAILOVER };
 
   return async function handle(request: ProxyRequest): Promise<ProxyReply> {
     const receivedAt = deps.clock.now();
@@ -97,7 +105,6 @@ export function createProxyPipeline(deps: PipelineDeps) {
 
     let response: UpstreamResponse;
     try {
-      const failover = { ...deps, options: deps.failover ?? DEFAULT_FAILOVER };
       response = await sendWithFailover(failover, provider, (credentialHeaders) => ({
         baseUrl: provider.record.baseUrl,
         path: request.path,
@@ -137,6 +144,9 @@ export function createProxyPipeline(deps: PipelineDeps) {
       : contentType.includes('json')
         ? 'json'
         : 'opaque';
+    if (kind === 'json' && Number(response.headers['content-length']) <= MAX_BUFFERED_BYTES) {
+      return forwardWhole(context, response, headers, metered, deps);
+    }
     const tap = createUsageTap({
       adapter,
       endpoint: inspected.endpoint,
@@ -151,6 +161,41 @@ export function createProxyPipeline(deps: PipelineDeps) {
     deps.openStreams?.track(key.record.id, tap, response.body);
     return { kind: 'stream', status: response.status, headers, body: tap };
   }
+}
+
+/**
+ * Small JSON answers are read whole and sent in one write: cheaper than passing them through a
+ * stream, and a body the upstream cuts short becomes a clear 502 instead of truncated JSON.
+ */
+async function forwardWhole(
+  { key, inspected, provider }: MeterContext,
+  response: UpstreamResponse,
+  headers: OutgoingHttpHeaders,
+  metered: MeteredRequest,
+  deps: { clock: Clock; openStreams?: OpenStreams },
+): Promise<ProxyReply> {
+  deps.openStreams?.track(key.record.id, response.body, response.body);
+  let body: Buffer;
+  try {
+    body = await readBody(response.body);
+  } catch {
+    metered.finish({
+      status: response.status,
+      tokens: null,
+      firstByteAt: null,
+      complete: false,
+      deliveredText: '',
+    });
+    throw new GatewayError('upstream_unreachable', 'the provider ended its answer before it was complete');
+  }
+  metered.finish({
+    status: response.status,
+    tokens: usageFromJson(provider.adapter, inspected.endpoint, body),
+    firstByteAt: deps.clock.now(),
+    complete: true,
+    deliveredText: '',
+  });
+  return { kind: 'buffer', status: response.status, headers, body };
 }
 
 function defaultProvider(key: CompiledKey, providers: ProviderDirectory): LiveProvider {

@@ -12,7 +12,7 @@ export function durableReply(
   reply: ProxyReply,
   persisted: () => Promise<void>,
 ): ProxyReply | Promise<ProxyReply> {
-  if (reply.kind === 'json') return persisted().then(() => reply);
+  if (reply.kind === 'json' || reply.kind === 'buffer') return persisted().then(() => reply);
   if (reply.kind !== 'stream') return reply;
   let held: Buffer | undefined;
   const holdLast = new Transform({

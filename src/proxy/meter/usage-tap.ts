@@ -2,6 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { TokenCounts } from '../../domain/usage.js';
 import type { ProviderAdapter } from '../upstream/providers/provider-adapter.js';
+import { usageFromJson } from './json-usage.js';
 import { frameData, SseFrames } from './sse-frames.js';
 
 /** What the tap learned by the time the body ended or was cut off. */
@@ -74,11 +75,7 @@ export function createUsageTap(options: TapOptions): Transform {
     if (done) return;
     done = true;
     if (kind === 'json' && complete && jsonBytes <= MAX_JSON_BYTES) {
-      try {
-        merge(adapter.usageFromBody(endpoint, JSON.parse(Buffer.concat(jsonChunks).toString('utf8'))));
-      } catch {
-        // Not JSON after all (an HTML error page, say): nothing to meter.
-      }
+      merge(usageFromJson(adapter, endpoint, Buffer.concat(jsonChunks)));
     }
     options.onDone({ tokens, complete, firstByteAt, bytes, deliveredText });
   };

@@ -1,0 +1,80 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+
+const ANSWER = JSON.stringify({
+  id: 'x',
+  object: 'chat.completion',
+  created: 0,
+  model: 'gpt-4o-mini',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+});
+
+/** An upstream that, when asked with `x-cut: yes`, promises a JSON body and hangs up halfway through it. */
+describe('a JSON answer the upstream cuts short', () => {
+  let server: http.Server;
+  let gw: TestGateway;
+  let key: string;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': ANSWER.length });
+        if (req.headers['x-cut'] !== 'yes') {
+          res.end(ANSWER);
+          return;
+        }
+        res.write(ANSWER.slice(0, 40), () => res.destroy());
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    gw = await startGateway();
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await gw.admin('POST', '/admin/v1/providers', {
+      name: 'local',
+      type: 'openai-compatible',
+      base_url: base,
+    });
+    await gw.admin('POST', '/admin/v1/projects', { name: 'lab' });
+    key = (await gw.admin('POST', '/admin/v1/keys', { name: 'k', project: 'lab', default_provider: 'local' }))
+      .body.key;
+  });
+
+  afterAll(async () => {
+    await gw.stop();
+    server.close();
+  });
+
+  const ask = (cut: boolean) =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        ...(cut && { 'x-cut': 'yes' }),
+      },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+
+  it('becomes a 502 in the provider error shape, never truncated JSON, and is metered as cut off', async () => {
+    const cut = await ask(true);
+    expect(cut.status).toBe(502);
+    const body = (await cut.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('upstream_unreachable');
+    expect(body.error.message).toMatch(/before it was complete/);
+
+    const whole = await ask(false);
+    expect(whole.status).toBe(200);
+    expect(await whole.text()).toBe(ANSWER);
+
+    await gw.flushUsage();
+    const usage = await gw.admin('GET', '/admin/v1/usage?group_by=day');
+    expect(usage.body.totals.requests).toBe(2);
+    expect(usage.body.totals.output_tokens).toBe(1);
+  });
+});
