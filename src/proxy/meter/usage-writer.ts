@@ -44,7 +44,6 @@ export function createUsageWriter(deps: {
         lastUsed.set(event.keyId, Math.max(lastUsed.get(event.keyId) ?? 0, event.ts));
       try {
         await deps.store.insertUsage(batch);
-        await deps.store.touchKeys(lastUsed);
       } catch (error) {
         deps.onWriteFailed?.();
         if (queue.length >= maxQueued / 2) {
@@ -56,6 +55,11 @@ export function createUsageWriter(deps: {
         throw error;
       }
       queue = queue.slice(batch.length);
+      // The events are stored: a failed `last_used_at` update must not send them round again (their
+      // ids would collide forever). The next batch of the same keys sets it.
+      await deps.store
+        .touchKeys(lastUsed)
+        .catch((error) => deps.logger.warn({ err: error }, 'could not update keys\' last use'));
     }
   };
 

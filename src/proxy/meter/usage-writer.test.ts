@@ -1,0 +1,122 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../domain/usage.js';
+import { createLogger } from '../../lib/logger.js';
+import { openSqliteStore } from '../../store/sqlite/sqlite-store.js';
+import type { Store } from '../../store/store.js';
+import { createUsageWriter } from './usage-writer.js';
+
+const NOW = Date.parse('2026-11-28T12:00:00Z');
+let store: Store | undefined;
+
+afterEach(async () => {
+  await store?.close();
+});
+
+async function seededStore(): Promise<Store> {
+  store = await openSqliteStore(join(mkdtempSync(join(tmpdir(), 'kw-writer-')), 'db.sqlite'));
+  await store.insertProject({ id: 'prj_1', name: 'web', limits: {}, createdAt: NOW, rotationPolicy: null });
+  await store.insertProvider(
+    { id: 'prv_1', name: 'local', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:9', createdAt: NOW },
+    undefined,
+  );
+  await store.insertKey({
+    id: 'key_1',
+    name: 'k',
+    projectId: 'prj_1',
+    secretHash: 'h',
+    displayPrefix: 'kw_x',
+    status: 'active',
+    defaultProvider: null,
+    scopes: {},
+    ipAllow: null,
+    limits: {},
+    expiresAt: null,
+    createdAt: NOW,
+    updatedAt: NOW,
+    lastUsedAt: null,
+    previousSecretHash: null,
+    previousValidUntil: null,
+    rotatedAt: null,
+    rotationPolicy: null,
+    parentId: null,
+    canDelegate: false,
+    depth: 0,
+  });
+  return store;
+}
+
+const event = (i: number): UsageEvent => ({
+  id: `req_${i}`,
+  ts: NOW + i,
+  requestId: `r_${i}`,
+  keyId: 'key_1',
+  projectId: 'prj_1',
+  providerId: 'prv_1',
+  providerName: 'local',
+  model: 'm',
+  endpoint: 'chat/completions',
+  status: 200,
+  inputTokens: 1,
+  outputTokens: 1,
+  cachedTokens: 0,
+  costNanoUsd: 10,
+  latencyMs: 1,
+  ttfbMs: 1,
+  clientIp: '127.0.0.1',
+  streamed: false,
+});
+
+const requestsStored = async (s: Store) =>
+  (await s.queryUsage({ from: 0, to: Number.POSITIVE_INFINITY }, 'day')).reduce(
+    (n, row) => n + row.requests,
+    0,
+  );
+
+describe('the usage writer', () => {
+  it('keeps events whose write failed and writes them once storage answers again', async () => {
+    const real = await seededStore();
+    let failures = 1;
+    const flaky: Store = {
+      ...real,
+      insertUsage: (events) =>
+        failures-- > 0 ? Promise.reject(new Error('disk full')) : real.insertUsage(events),
+    };
+    const writer = createUsageWriter({
+      store: flaky,
+      logger: createLogger('silent'),
+      flushIntervalMs: 60_000,
+      batchSize: 10,
+    });
+    for (let i = 0; i < 3; i++) writer.record(event(i));
+    await expect(writer.flush()).rejects.toThrow('disk full');
+    expect(writer.depth()).toBe(3);
+    await writer.close();
+    expect(writer.depth()).toBe(0);
+    expect(await requestsStored(real)).toBe(3);
+  });
+
+  it('does not send stored events round again when only the last-use update fails', async () => {
+    const real = await seededStore();
+    let failures = 1;
+    const flaky: Store = {
+      ...real,
+      touchKeys: (keys) => (failures-- > 0 ? Promise.reject(new Error('locked')) : real.touchKeys(keys)),
+    };
+    const writer = createUsageWriter({
+      store: flaky,
+      logger: createLogger('silent'),
+      flushIntervalMs: 60_000,
+      batchSize: 10,
+    });
+    for (let i = 0; i < 3; i++) writer.record(event(i));
+    await writer.flush();
+    expect(writer.depth()).toBe(0);
+    writer.record(event(3));
+    await writer.close();
+    expect(await requestsStored(real)).toBe(4);
+    expect((await real.getKey('key_1'))?.lastUsedAt).toBe(NOW + 3);
+  });
+});
