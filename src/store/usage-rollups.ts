@@ -10,8 +10,17 @@ import type { Database, UsageRollupsTable } from './schema.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-const ROLLUP_COLUMNS = ['bucket_ms', 'bucket_start', 'key_id', 'provider_id', 'model', 'endpoint'] as const;
-const SUMMED = [
+/** A rollup row's identity: one row per bucket, key, provider, model and endpoint. */
+export const ROLLUP_COLUMNS = [
+  'bucket_ms',
+  'bucket_start',
+  'key_id',
+  'provider_id',
+  'model',
+  'endpoint',
+] as const;
+/** A rollup row's sums, added to on every batch. */
+export const SUMMED = [
   'requests',
   'errors',
   'input_tokens',

@@ -1,0 +1,44 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { UsageEvent } from '../../domain/usage.js';
+import { fromUsage } from '../row-mapping.js';
+import type { Database, UsageEventsTable } from '../schema.js';
+import { ROLLUP_COLUMNS, rollupRows, SUMMED } from '../usage-rollups.js';
+
+const ROLLUP_ALL = [...ROLLUP_COLUMNS, 'project_id', 'provider_name', ...SUMMED];
+
+/**
+ * Usage batches on SQLite through two prepared statements instead of Kysely: better-sqlite3 runs
+ * synchronously on the event loop, and building and preparing a fresh 500-row statement per batch
+ * cost more than executing it. The statements hold Kysely's connection while they run, so they
+ * never land inside a transaction Kysely has open.
+ */
+export function createSqliteUsageInsert(database: BetterSqlite3.Database, db: Kysely<Database>) {
+  let insertBatch: ((rows: readonly UsageEventsTable[], events: readonly UsageEvent[]) => void) | undefined;
+
+  // Prepared on first use, with the columns the row mapping produces (the schema is migrated by then).
+  const prepare = (sample: UsageEventsTable) => {
+    const columns = Object.keys(sample);
+    const insertEvent = database.prepare(
+      `INSERT INTO usage_events (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+    );
+    const upsertRollup = database.prepare(
+      `INSERT INTO usage_rollups (${ROLLUP_ALL.join(', ')}) VALUES (${ROLLUP_ALL.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT (${ROLLUP_COLUMNS.join(', ')})
+       DO UPDATE SET ${SUMMED.map((c) => `${c} = usage_rollups.${c} + excluded.${c}`).join(', ')}`,
+    );
+    return database.transaction((rows: readonly UsageEventsTable[], events: readonly UsageEvent[]) => {
+      for (const row of rows) insertEvent.run(row);
+      for (const row of rollupRows(events)) upsertRollup.run(row);
+    });
+  };
+
+  return (events: readonly UsageEvent[]): Promise<void> => {
+    if (events.length === 0) return Promise.resolve();
+    const rows = events.map(fromUsage);
+    return db.connection().execute(async () => {
+      insertBatch ??= prepare(rows[0] as UsageEventsTable);
+      insertBatch(rows, events);
+    });
+  };
+}
