@@ -22,6 +22,7 @@ import { type AuthThrottle, createAuthThrottle } from './auth-throttle.js';
 import { type DelegateRoutesDeps, delegateRoutes } from './delegate-routes.js';
 import { errorBody } from './error-envelopes.js';
 import { setSecurityHeaders } from './hardening.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { leakReportRoutes } from './leak-report-routes.js';
 import { type ProxyRoutesDeps, proxyRoutes } from './proxy-routes.js';
 import { toGatewayError } from './to-gateway-error.js';
@@ -55,6 +56,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: deps.trustProxy,
     genReqId: () => newId('req'),
+    childLoggerFactory: lazyChildLogger,
     // Admin bodies are small; the proxy scope sets its own (larger) limit.
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
