@@ -1,4 +1,3 @@
-import { hashSecret } from '../domain/key-format.js';
 import type { Clock } from '../lib/clock.js';
 
 export interface AuthThrottleSettings {
@@ -10,13 +9,14 @@ export interface AuthThrottleSettings {
 
 export interface AuthThrottle {
   /**
-   * Seconds to wait when `ip` has used up its failed attempts and `credential` has not worked from
-   * that address before; 0 to go ahead. A credential that already worked from the address always
-   * goes ahead, so a brute force from the same address as the real client does not lock it out.
+   * Seconds to wait when `ip` has used up its failed attempts and the credential (by its hash) has
+   * not worked from that address before; 0 to go ahead. A credential that already worked from the
+   * address always goes ahead, so a brute force from the same address as the real client does not
+   * lock it out. The throttle only ever sees hashes, never a secret.
    */
-  retryAfter(ip: string, credential: string | undefined): number;
+  retryAfter(ip: string, credentialHash: string | undefined): number;
   failed(ip: string): void;
-  succeeded(ip: string, credential: string): void;
+  succeeded(ip: string, credentialHash: string): void;
 }
 
 const MAX_TRACKED = 100_000;
@@ -37,11 +37,11 @@ export function createAuthThrottle(clock: Clock, settings: AuthThrottleSettings)
   };
 
   return {
-    retryAfter(ip, credential) {
+    retryAfter(ip, credentialHash) {
       if (!buckets.has(ip)) return 0;
       const b = bucket(ip);
       if (b.tokens >= 1) return 0;
-      if (credential && trusted.get(ip)?.has(hashSecret(credential))) return 0;
+      if (credentialHash && trusted.get(ip)?.has(credentialHash)) return 0;
       return Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
     },
     failed(ip) {
@@ -50,10 +50,9 @@ export function createAuthThrottle(clock: Clock, settings: AuthThrottleSettings)
       b.tokens = Math.max(0, b.tokens - 1);
       buckets.set(ip, b);
     },
-    succeeded(ip, credential) {
+    succeeded(ip, hash) {
       if (trusted.size >= MAX_TRACKED && !trusted.has(ip)) trusted.clear();
       const set = trusted.get(ip) ?? new Set<string>();
-      const hash = hashSecret(credential);
       if (set.has(hash)) return;
       if (set.size >= MAX_TRUSTED_PER_IP) set.clear();
       set.add(hash);

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { categoryOf, GatewayError } from '../domain/errors.js';
+import { hashSecret } from '../domain/key-format.js';
 import { exceedsJsonDepth } from '../lib/json-depth.js';
 import { presentedKey } from '../proxy/authenticate/authenticate-key.js';
 import type { ProxyReply, ProxyRequest } from '../proxy/pipeline.js';
@@ -87,7 +88,9 @@ export async function proxyRoutes(
       if (!reply.raw.writableFinished) aborted.abort();
     });
     const credential = presentedKey(request.headers);
-    const wait = deps.throttle.retryAfter(request.ip, credential);
+    // Hashed once here: the throttle and authentication both work on the hash.
+    const credentialHash = credential === undefined ? undefined : hashSecret(credential);
+    const wait = deps.throttle.retryAfter(request.ip, credentialHash);
     if (wait > 0) {
       const error = new GatewayError(
         'rate_limited',
@@ -110,11 +113,12 @@ export async function proxyRoutes(
       body: request.body instanceof Buffer ? request.body : undefined,
       clientIp: request.ip,
       signal: aborted.signal,
+      credentialHash,
     });
-    if (credential) {
+    if (credentialHash) {
       const authFailed = result.kind === 'refused' && categoryOf(result.error.code) === 'authentication';
       if (authFailed) deps.throttle.failed(request.ip);
-      else deps.throttle.succeeded(request.ip, credential);
+      else deps.throttle.succeeded(request.ip, credentialHash);
     }
     if (result.kind === 'refused') {
       for (const [name, value] of Object.entries(result.error.headers ?? {})) reply.header(name, value);

@@ -34,6 +34,8 @@ export interface ProxyRequest {
   clientIp: string;
   /** Fires when the client goes away, so the upstream request is abandoned too. */
   signal: AbortSignal;
+  /** The presented key's hash, when the HTTP shell already computed it. */
+  credentialHash?: string | undefined;
 }
 
 export type ProxyReply =
@@ -71,7 +73,7 @@ export function createProxyPipeline(deps: PipelineDeps) {
         throw new GatewayError('unknown_provider', `no provider named ${request.providerName}`);
       }
       const inspected = inspectRequest(request.method, request.path, request.headers, request.body);
-      const key = await authenticateKey(request.headers, deps.keys, receivedAt);
+      const key = await authenticateKey(request.headers, deps.keys, receivedAt, request.credentialHash);
       const provider = named ?? defaultProvider(key, deps.providers);
       dialect = provider.adapter.dialect;
       authorizeRequest({

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminServices } from '../../admin/admin-services.js';
 import { GatewayError } from '../../domain/errors.js';
+import { hashSecret } from '../../domain/key-format.js';
 import type { AuthThrottle } from '../auth-throttle.js';
 import { errorBody } from '../error-envelopes.js';
 import { limitJsonDepth } from '../hardening.js';
@@ -40,7 +41,8 @@ export async function adminApi(
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.url === '/admin/v1/openapi.json') return;
     const bearer = bearerOf(request);
-    const wait = options.throttle.retryAfter(request.ip, bearer);
+    const bearerHash = bearer === undefined ? undefined : hashSecret(bearer);
+    const wait = options.throttle.retryAfter(request.ip, bearerHash);
     if (wait > 0) {
       throw new GatewayError('rate_limited', 'too many failed sign-ins from this address; retry later', {
         headers: { 'retry-after': String(wait) },
@@ -55,7 +57,7 @@ export async function adminApi(
       if (bearer) options.throttle.failed(request.ip);
       throw error;
     }
-    if (bearer) options.throttle.succeeded(request.ip, bearer);
+    if (bearerHash) options.throttle.succeeded(request.ip, bearerHash);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

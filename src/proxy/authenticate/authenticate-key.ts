@@ -23,6 +23,8 @@ export async function authenticateKey(
   headers: IncomingHttpHeaders,
   keys: KeyDirectory,
   now: number,
+  /** The secret's hash, when the caller already computed it. */
+  knownHash?: string,
 ): Promise<CompiledKey> {
   const secret = presentedKey(headers);
   if (!secret) {
@@ -32,7 +34,7 @@ export async function authenticateKey(
     );
   }
   if (!isWellFormedSecret(secret, 'key')) throw new GatewayError('invalid_api_key', 'invalid API key');
-  const hash = hashSecret(secret);
+  const hash = knownHash ?? hashSecret(secret);
   const key = await keys.byHash(hash);
   if (!key) throw new GatewayError('invalid_api_key', 'invalid API key');
   if (hashesEqual(key.record.secretHash, hash)) return key;
