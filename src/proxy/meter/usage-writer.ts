@@ -59,7 +59,7 @@ export function createUsageWriter(deps: {
       // ids would collide forever). The next batch of the same keys sets it.
       await deps.store
         .touchKeys(lastUsed)
-        .catch((error) => deps.logger.warn({ err: error }, 'could not update keys\' last use'));
+        .catch((error) => deps.logger.warn({ err: error }, "could not update keys' last use"));
     }
   };
 
