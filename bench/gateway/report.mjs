@@ -41,6 +41,8 @@ const median = (xs) => {
 };
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const fmtRps = (x) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toString() : x.toFixed(1)) : '-');
+const svcUsPerReq = (ticks, tck, requests) =>
+  Number.isFinite(ticks) && requests ? ((ticks / tck) * 1e6) / requests : NaN;
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : '-');
 
 const meta0 = runs[0].meta;
@@ -90,6 +92,9 @@ for (const run of runs) {
       cpu1: r.cpu1_busy_pct,
       other: r.foreign_cpu_ticks === undefined ? NaN : (100 * r.foreign_cpu_ticks) / tck / secs,
       rssPeakMB: isProxy ? r.proxy_rss_peak_kb / 1024 : NaN,
+      // Postgres / Redis CPU during the cell (runs with the scale-out target; absent = not measured)
+      pgUsPerReq: svcUsPerReq(r.services_cpu_ticks?.postgres, tck, w.requests),
+      redisUsPerReq: svcUsPerReq(r.services_cpu_ticks?.redis, tck, w.requests),
       requests: w.requests,
       bad: c.bad_status + c.incomplete + e.connect + e.read + e.write + e.timeout,
       wrongFrames: c.wrong_frames,
@@ -141,6 +146,14 @@ p(
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}.`,
 );
+if (meta0.scaleout) {
+  p();
+  p(
+    `keywarden-scaleout: keywarden prepared the same way, but with its store in PostgreSQL ${meta0.scaleout.postgres} (a fresh database) ` +
+      `and its counters in Redis ${meta0.scaleout.redis} (own key prefix), as a multi-instance deployment runs it. ` +
+      'Its proxy CPU and RSS are its own process only; what Postgres and Redis spent on its requests is in the scale-out table below.',
+  );
+}
 p();
 p(
   'Columns: req/s = responses per second that passed every check (200, usage present, complete stream), latency percentiles from wrk (whole response, i.e. full stream for SSE); x direct / x baseline = req/s ratio; ' +
@@ -179,6 +192,41 @@ for (const mode of modes) {
           `${fmt(med(t, 'cpuUsPerReq'), 0)} | ${fmt(med(t, 'proxyCore'), 0)} | ${fmt(med(t, 'cpu0'), 0)} | ${fmt(Math.max(...a.map((x) => x.other)), 0)} | ${fmt(med(t, 'rssPeakMB'), 0)} | ${spread} | ${bad} | ${frames} |`,
       );
     }
+  }
+}
+
+// The scale-out target moves work into Postgres and Redis: put it back next to the proxy's own CPU.
+if (order.includes('keywarden-scaleout')) {
+  const measured = meta0.scaleout?.services_measured || '';
+  p();
+  p('### keywarden-scaleout: CPU spent in Postgres and Redis (us per request, median across runs)');
+  p();
+  if (!measured)
+    p('Not measured: Postgres and Redis are not on this machine (or their processes are not visible).');
+  else {
+    p(
+      `Server processes measured: ${measured} (each server process and its children, e.g. every Postgres backend; anything else they served during the cell counts too). ` +
+        'total = keywarden-scaleout process + Postgres + Redis.',
+    );
+    p();
+    p(
+      '| mode | conc | keywarden us/req | keywarden-scaleout us/req | Postgres us/req | Redis us/req | total us/req | total x keywarden |',
+    );
+    p('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const mode of modes)
+      for (const conc of concs) {
+        const cc = cells[mode]?.[conc];
+        if (!cc?.['keywarden-scaleout']?.length) continue;
+        const med = (t, k) => median((cc[t] || []).map((x) => x[k]));
+        const kw = med('keywarden', 'cpuUsPerReq');
+        const so = med('keywarden-scaleout', 'cpuUsPerReq');
+        const pgc = med('keywarden-scaleout', 'pgUsPerReq');
+        const rd = med('keywarden-scaleout', 'redisUsPerReq');
+        const total = so + (Number.isFinite(pgc) ? pgc : 0) + (Number.isFinite(rd) ? rd : 0);
+        p(
+          `| ${mode} | ${conc} | ${fmt(kw, 0)} | ${fmt(so, 0)} | ${fmt(pgc, 0)} | ${fmt(rd, 0)} | ${fmt(total, 0)} | ${ratio(total, kw)} |`,
+        );
+      }
   }
 }
 

@@ -27,6 +27,14 @@
 #                   its listener PID is found with ss for CPU/RSS.
 #   KEYWARDEN_KEY   virtual key sent to keywarden (default BENCH_VIRTUAL_KEY)
 #   KEYWARDEN_PREFIX  path prefix before /v1/... (default empty)
+# keywarden-scaleout (added next to keywarden when DATABASE_URL and REDIS_URL are both set and neither
+# KEYWARDEN_CMD nor KEYWARDEN_URL is): the same preparation, but the store in Postgres and the counters
+# in Redis, as a multi-instance deployment runs it. Nothing existing is touched: a fresh database
+# keywarden_bench_<run>_<pid> is created on the server DATABASE_URL points at and dropped at the end
+# (also on failure), and its Redis keys live under their own prefix kwbench:<run>_<pid>: and are deleted.
+#   DATABASE_URL=postgres://user@host:5432/postgres  (any database on the server; used to CREATE/DROP)
+#   REDIS_URL=redis://host:6379   KEYWARDEN_SCALEOUT_PORT=18085
+#   Postgres/Redis CPU per request is reported separately (when they run on this machine).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,20 +49,28 @@ TARGETS="${TARGETS:-direct baseline keywarden}"
 if [ -n "${KEYWARDEN_CMD:-}" ] || [ -n "${KEYWARDEN_URL:-}" ]; then
   case " $TARGETS " in *" keywarden "*) ;; *) TARGETS="$TARGETS keywarden";; esac
 fi
+# Scale-out goes next to keywarden; with an external keywarden (KEYWARDEN_CMD/URL) there is nothing
+# of ours to prepare against Postgres/Redis.
+SCALEOUT=0; SCALEOUT_SKIPPED=""
+if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+  SCALEOUT_SKIPPED="keywarden-scaleout skipped: set DATABASE_URL=postgres://user@host:5432/postgres and REDIS_URL=redis://host:6379 to also measure keywarden with a Postgres store and Redis counters (a throwaway database and key prefix are used)"
+elif [ -n "${KEYWARDEN_CMD:-}" ] || [ -n "${KEYWARDEN_URL:-}" ]; then
+  SCALEOUT_SKIPPED="keywarden-scaleout skipped: KEYWARDEN_CMD/KEYWARDEN_URL select an external keywarden"
+else
+  case " $TARGETS " in
+    *" keywarden-scaleout "*) SCALEOUT=1;;
+    *" keywarden "*) SCALEOUT=1; tt=""; for t in $TARGETS; do tt+="$t "; [ "$t" = keywarden ] && tt+="keywarden-scaleout "; done; TARGETS=${tt% };;
+    *) SCALEOUT_SKIPPED="keywarden-scaleout skipped: keywarden is not in TARGETS";;
+  esac
+fi
+case " $TARGETS " in *" keywarden-scaleout "*) [ "$SCALEOUT" = 1 ] || { echo "$SCALEOUT_SKIPPED" >&2; exit 1; };; esac
 export UPSTREAM_PORT="${UPSTREAM_PORT:-18080}"
 BASELINE_PORT="${BASELINE_PORT:-18081}"; PORTKEY_PORT="${PORTKEY_PORT:-18082}"
 export NULLPLATFORM_PORT="${NULLPLATFORM_PORT:-18083}"; KEYWARDEN_PORT="${KEYWARDEN_PORT:-18084}"
+KEYWARDEN_SCALEOUT_PORT="${KEYWARDEN_SCALEOUT_PORT:-18085}"
 export BENCH_UPSTREAM_KEY="${BENCH_UPSTREAM_KEY:-sk-upstream-bench}"
 export BENCH_VIRTUAL_KEY="${BENCH_VIRTUAL_KEY:-vk-bench}"
 UPSTREAM_ORIGIN="http://127.0.0.1:$UPSTREAM_PORT"
-case " $TARGETS " in *" keywarden "*)
-  if [ -z "${KEYWARDEN_CMD:-}" ] && [ -z "${KEYWARDEN_URL:-}" ]; then
-    KW_DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/keywarden-bench-data.XXXXXX")"
-    KEYWARDEN_KEY="$(node "$HERE/prepare-gateway.mjs" "$KW_DATA_DIR" "$UPSTREAM_ORIGIN" "$BENCH_UPSTREAM_KEY")"
-    KEYWARDEN_CMD="env KEYWARDEN_LOG_LEVEL=warn node $REPO/bin/keywarden.js serve --data-dir $KW_DATA_DIR --port $KEYWARDEN_PORT"
-  fi;;
-esac
-KEYWARDEN_KEY="${KEYWARDEN_KEY:-$BENCH_VIRTUAL_KEY}"
 KEYWARDEN_PREFIX="${KEYWARDEN_PREFIX:-}"
 export UPSTREAM_CHUNKS="${UPSTREAM_CHUNKS:-20}"
 export UPSTREAM_CHUNK_DELAY_MS="${UPSTREAM_CHUNK_DELAY_MS:-0}"
@@ -71,67 +87,35 @@ RESULTS="$RUN_DIR/results.jsonl"; : > "$RESULTS"
 CLK_TCK="$(getconf CLK_TCK)"
 
 command -v wrk >/dev/null || { echo "wrk not found: run ./setup.sh (apt-get install -y wrk)"; exit 1; }
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-pin() { if [ "$PIN" = 1 ]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# log pin start port_* proc_ticks rss_kb prepare_keywarden scaleout_* service_ticks lib_cleanup
+source "$HERE/lib.sh"
 # The orchestration shell (and everything it spawns unless re-pinned) lives on the load-generator core.
 [ "$PIN" = 1 ] && taskset -cp "$LOADGEN_CPU" $$ >/dev/null
 
-declare -A PID=() STARTED=()
-SAMPLER=""
 sanitize_logs() { sed -i -e "s#$PEERS#<peers>#g" -e "s#$HERE#<bench>#g" "$RUN_DIR"/logs/*.log 2>/dev/null || true; }
 cleanup() {
-  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
-  for t in "${!STARTED[@]}"; do
-    local p="${STARTED[$t]}"
-    kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
-    # the listener we measured (same process unless the command forked)
-    [ -n "${PID[$t]:-}" ] && [ "${PID[$t]}" != "$p" ] && kill -TERM "${PID[$t]}" 2>/dev/null || true
-  done
-  sleep 0.5
-  for t in "${!STARTED[@]}"; do
-    local p="${STARTED[$t]}"
-    kill -0 "$p" 2>/dev/null && { kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; }
-  done
+  lib_cleanup
   sanitize_logs
 }
 trap cleanup EXIT
 trap 'echo "run.sh: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT TERM
 
-port_busy() { [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]; }
-port_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
-wait_port() { # port seconds
-  local i; for ((i = 0; i < $2 * 10; i++)); do port_busy "$1" && return 0; sleep 0.1; done
-  return 1
-}
-# start NAME PORT CPU CMD...  (setsid: a new process group, so we can stop exactly what we started)
-start() {
-  local name=$1 port=$2 cpu=$3; shift 3
-  if port_busy "$port"; then echo "port $port (for $name) is already in use; stop that process first" >&2; exit 1; fi
-  (cd "$RUN_DIR" && exec setsid bash -c 'exec "$@"' _ $( [ "$PIN" = 1 ] && echo taskset -c "$cpu" ) "$@" >"$RUN_DIR/logs/$name.log" 2>&1) &
-  local p=$!
-  STARTED[$name]=$p
-  if ! wait_port "$port" 30; then echo "$name did not listen on :$port; log:" >&2; tail -20 "$RUN_DIR/logs/$name.log" >&2; exit 1; fi
-  PID[$name]=$(port_pid "$port"); [ -n "${PID[$name]}" ] || PID[$name]=$p
-  log "started $name pid=${PID[$name]} port=$port cpu=$([ "$PIN" = 1 ] && echo "$cpu" || echo any)"
-}
-
-proc_ticks() { [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] && awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat" || echo 0; }
-rss_kb() { [ -n "${1:-}" ] && awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 core_stat() { awk -v c="cpu$1" '$1 == c {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat; }
 # CPU ticks (incl. reaped children) of every user-space process that is NOT part of this run:
 # other work on this shared 2-core machine shows up here. Kernel threads are excluded
-# (ksoftirqd etc. also carry our own loopback traffic).
+# (ksoftirqd etc. also carry our own loopback traffic). Postgres/Redis of the scale-out target are
+# measured on their own (SVC_PID and its children, see lib.sh) and left out here.
 MY_SID=$(awk '{sub(/^.*\) /, ""); print $4}' /proc/$$/stat)
 foreign_ticks() {
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$MY_SID" -v skip=" ${STARTED[*]:-} ${PID[*]:-} " '
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$MY_SID" -v skip=" ${STARTED[*]:-} ${PID[*]:-} " -v svc=" ${SVC_PID[*]:-} " '
     { pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
       if (pid == 2 || f[2] == 2) next
+      if (index(svc, " " pid " ") || index(svc, " " f[2] " ")) next
       if (f[4] == sid || index(skip, " " f[4] " ") || index(skip, " " pid " ")) next
       t += f[12] + f[13] + f[14] + f[15] }
     END { print t + 0 }'
 }
-upstream_count() { curl -s "$UPSTREAM_ORIGIN/__stats" | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
 
 # ---- per target/mode request shape -------------------------------------------------------
 # sets URL, HDRS, BODY, CHECK, MARK, FRAMES, UPCOUNTER; returns 1 if the target doesn't support the mode
@@ -153,6 +137,7 @@ shape() {
     nullplatform) [ $anth = 0 ] && [ "$mode" != embeddings ] || return 1
                   base=http://127.0.0.1:$NULLPLATFORM_PORT; path=/openai$path; key=$BENCH_VIRTUAL_KEY;;
     keywarden) base=${KEYWARDEN_URL:-http://127.0.0.1:$KEYWARDEN_PORT}; path=$KEYWARDEN_PREFIX$path; key=$KEYWARDEN_KEY;;
+    keywarden-scaleout) base=http://127.0.0.1:$KEYWARDEN_SCALEOUT_PORT; key=${KW_KEY[keywarden-scaleout]};;
   esac
   if [ $anth = 1 ]; then auth="x-api-key: $key"$'\n'"anthropic-version: 2023-06-01"; else auth="Authorization: Bearer $key"; fi
   HDRS=$auth
@@ -167,19 +152,22 @@ measure() {
   local target=$1 mode=$2 conc=$3 secs=$4 kind=$5
   shape "$target" "$mode" || return 0
   local pid=${PID[$target]:-} out="$RUN_DIR/logs/wrk-$target-$mode-c$conc-$kind$([ "$REP" -gt 1 ] && echo "-r$REP").txt" rssf="$RUN_DIR/logs/.rss"
-  local pt0 ut0 c0 c1 up0 pt1 ut1 c0b c1b up1 f0 f1 sampler=""
+  local pt0 ut0 c0 c1 up0 pt1 ut1 c0b c1b up1 f0 f1 pg0 pg1 rd0 rd1 sampler=""
   echo 0 > "$rssf"
   if [ -n "$pid" ]; then
     ( m=0; while :; do r=$(rss_kb "$pid"); [ "${r:-0}" -gt "$m" ] && m=$r && echo "$m" > "$rssf"; sleep 0.25; done ) &
-    sampler=$!; SAMPLER=$sampler
+    sampler=$!; BG_PIDS+=("$sampler")
   fi
   up0=$(upstream_count "$UPCOUNTER"); pt0=$(proc_ticks "$pid"); ut0=$(proc_ticks "${PID[upstream]}")
   c0=$(core_stat 0); c1=$(core_stat 1); f0=$(foreign_ticks)
+  pg0=$(service_ticks "${SVC_PID[postgres]:-}"); rd0=$(service_ticks "${SVC_PID[redis]:-}")
   BENCH_BODY_FILE="$HERE/bodies/$BODY" BENCH_HEADERS="$HDRS" BENCH_CHECK=$CHECK BENCH_MARK="$MARK" BENCH_FRAMES=$FRAMES \
     pin "$LOADGEN_CPU" wrk -t1 -c"$conc" -d"${secs}s" --timeout 10s -s "$HERE/wrk/post.lua" "$URL" > "$out" 2>&1 || true
   pt1=$(proc_ticks "$pid"); ut1=$(proc_ticks "${PID[upstream]}")
   c0b=$(core_stat 0); c1b=$(core_stat 1); f1=$(foreign_ticks)
-  [ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; SAMPLER=""; }
+  pg1=$(service_ticks "${SVC_PID[postgres]:-}"); rd1=$(service_ticks "${SVC_PID[redis]:-}")
+  # (the sampler is run.sh's only background job: lib_cleanup stops it if we die before this line)
+  [ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; BG_PIDS=(); }
   up1=$(upstream_count "$UPCOUNTER")
   up0=${up0:-0}; up1=${up1:-0}; pt0=${pt0:-0}; pt1=${pt1:-0}; ut0=${ut0:-0}; ut1=${ut1:-0}; f0=${f0:-0}; f1=${f1:-0}
   local wj; wj=$(grep '^JSON ' "$out" | head -1 | cut -c6-)
@@ -187,10 +175,14 @@ measure() {
   local busy0 busy1
   busy0=$(awk -v a="$c0" -v b="$c0b" 'BEGIN{split(a,x," ");split(b,y," "); d=y[2]-x[2]; v=0; if (d > 0) v=100*(y[1]-x[1])/d; printf "%.1f", v}')
   busy1=$(awk -v a="$c1" -v b="$c1b" 'BEGIN{split(a,x," ");split(b,y," "); d=y[2]-x[2]; v=0; if (d > 0) v=100*(y[1]-x[1])/d; printf "%.1f", v}')
-  printf '{"run":"%s","kind":"%s","target":"%s","mode":"%s","conc":%d,"seconds":%d,"wrk":%s,"proxy_cpu_ticks":%d,"upstream_cpu_ticks":%d,"cpu0_busy_pct":%s,"cpu1_busy_pct":%s,"proxy_rss_peak_kb":%d,"upstream_served":%d,"foreign_cpu_ticks":%d,"rep":%d}\n' \
-    "$RUN_ID" "$kind" "$target" "$mode" "$conc" "$secs" "$wj" $((pt1 - pt0)) $((ut1 - ut0)) "$busy0" "$busy1" "$(cat "$rssf")" $((up1 - up0)) $((f1 - f0)) "$REP" >> "$RESULTS"
+  # services_cpu_ticks: Postgres/Redis (only when the scale-out target is on and they are local), any target's cell
+  local svc=""
+  [ -n "${SVC_PID[postgres]:-}" ] && svc+=",\"postgres\":$((pg1 - pg0))"
+  [ -n "${SVC_PID[redis]:-}" ] && svc+=",\"redis\":$((rd1 - rd0))"
+  printf '{"run":"%s","kind":"%s","target":"%s","mode":"%s","conc":%d,"seconds":%d,"wrk":%s,"proxy_cpu_ticks":%d,"upstream_cpu_ticks":%d,"cpu0_busy_pct":%s,"cpu1_busy_pct":%s,"proxy_rss_peak_kb":%d,"upstream_served":%d,"foreign_cpu_ticks":%d,"services_cpu_ticks":{%s},"rep":%d}\n' \
+    "$RUN_ID" "$kind" "$target" "$mode" "$conc" "$secs" "$wj" $((pt1 - pt0)) $((ut1 - ut0)) "$busy0" "$busy1" "$(cat "$rssf")" $((up1 - up0)) $((f1 - f0)) "${svc#,}" "$REP" >> "$RESULTS"
   if [ "$wj" != null ]; then
-    log "$(printf '%-8s %-12s %-12s c=%-3s %s' "$kind" "$target" "$mode" "$conc" \
+    log "$(printf '%-8s %-18s %-12s c=%-3s %s' "$kind" "$target" "$mode" "$conc" \
       "$(echo "$wj" | sed -E 's/.*"rps":([0-9.]+).*"p50":([0-9]+).*"p99":([0-9]+).*"status":([0-9]+).*"ok":([0-9]+),"bad_status":([0-9]+),"incomplete":([0-9]+),"wrong_frames":([0-9]+).*/rps=\1 p50=\2us p99=\3us ok=\5 non200=\6 incomplete=\7 wrong_frames=\8/')")"
   fi
   rm -f "$rssf"
@@ -198,6 +190,21 @@ measure() {
 
 # ---- start everything ------------------------------------------------------------------
 log "run $RUN_ID: targets=[$TARGETS] modes=[$MODES] concs=[$CONCS] ${DURATION}s each, pin=$PIN (loadgen cpu$LOADGEN_CPU, upstream cpu$UPSTREAM_CPU, proxies cpu$PROXY_CPU)"
+[ -n "$SCALEOUT_SKIPPED" ] && log "$SCALEOUT_SKIPPED"
+# keywarden data dirs (by default: a fresh one prepared by prepare-gateway.mjs; the scale-out one
+# against its own database and Redis key prefix)
+case " $TARGETS " in *" keywarden "*)
+  if [ -z "${KEYWARDEN_CMD:-}" ] && [ -z "${KEYWARDEN_URL:-}" ]; then
+    prepare_keywarden keywarden "$KEYWARDEN_PORT" local
+    KEYWARDEN_KEY=${KW_KEY[keywarden]}; KEYWARDEN_CMD=${KW_CMD[keywarden]}
+  fi;;
+esac
+KEYWARDEN_KEY="${KEYWARDEN_KEY:-$BENCH_VIRTUAL_KEY}"
+if [ "$SCALEOUT" = 1 ]; then
+  scaleout_services
+  scaleout_setup
+  prepare_keywarden keywarden-scaleout "$KEYWARDEN_SCALEOUT_PORT" scaleout
+fi
 UPSTREAM_API_KEY="$BENCH_UPSTREAM_KEY" start upstream "$UPSTREAM_PORT" "$UPSTREAM_CPU" node "$HERE/upstream.mjs" "$UPSTREAM_PORT"
 for t in $TARGETS; do
   case $t in
@@ -217,6 +224,7 @@ for t in $TARGETS; do
         kp=$(echo "${KEYWARDEN_URL}" | sed -E 's#.*:([0-9]+).*#\1#'); PID[keywarden]=$(port_pid "$kp")
         log "keywarden at $KEYWARDEN_URL (pid ${PID[keywarden]:-unknown}; not started/pinned by us)"
       fi;;
+    keywarden-scaleout) start keywarden-scaleout "$KEYWARDEN_SCALEOUT_PORT" "$PROXY_CPU" bash -c "exec ${KW_CMD[keywarden-scaleout]}";;
     *) echo "unknown target $t"; exit 1;;
   esac
 done
@@ -235,6 +243,9 @@ ver() { node -p "try{require('$PEERS/node_modules/$1/package.json').version}catc
     "$(ver @portkey-ai/gateway)" "$(ver @hono/node-server)" "$(ver hono)" "$(ver @nullplatform/llm-gateway)" "$(ver undici)"
   printf '"settings":{"targets":"%s","modes":"%s","concs":"%s","repeats":%d,"duration_s":%d,"warmup_s":%d,"pin":%d,"loadgen_cpu":%d,"upstream_cpu":%d,"proxy_cpu":%d,"upstream_chunks":%d,"upstream_chunk_delay_ms":%s,"upstream_latency_ms":%s},' \
     "$TARGETS" "$MODES" "$CONCS" "$REPEATS" "$DURATION" "$WARMUP" "$PIN" "$LOADGEN_CPU" "$UPSTREAM_CPU" "$PROXY_CPU" "$UPSTREAM_CHUNKS" "$UPSTREAM_CHUNK_DELAY_MS" "$UPSTREAM_LATENCY_MS"
+  if [ "$SCALEOUT" = 1 ]; then
+    printf '"scaleout":{"postgres":"%s","redis":"%s","services_measured":"%s"},' "$SCALEOUT_PG_VERSION" "$SCALEOUT_REDIS_VERSION" "${!SVC_PID[*]}"
+  fi
   printf '"idle_rss_kb":{'; first=1
   for t in "${!IDLE_RSS[@]}"; do [ $first = 1 ] || printf ','; first=0; printf '"%s":%d' "$t" "${IDLE_RSS[$t]:-0}"; done
   printf '}}\n'
@@ -272,7 +283,7 @@ if [ "${TTFT:-1}" = 1 ]; then
       tj=$(BENCH_HEADERS="$HDRS" pin "$LOADGEN_CPU" node "$HERE/ttft.mjs" "$URL" "$HERE/bodies/$BODY" "${TTFT_COUNT:-300}" 30 2>>"$RUN_DIR/logs/ttft.log" || true)
       [ -n "$tj" ] || tj=null
       printf '{"run":"%s","kind":"ttft","target":"%s","mode":"%s","ttft":%s}\n' "$RUN_ID" "$t" "$mode" "$tj" >> "$RESULTS"
-      log "ttft     $(printf '%-12s %-12s' "$t" "$mode") $tj"
+      log "ttft     $(printf '%-18s %-12s' "$t" "$mode") $tj"
     done
   done
 fi
