@@ -5,7 +5,7 @@ import type { TokenCounts } from '../../domain/usage.js';
 import { anthropicAdapter } from '../upstream/providers/anthropic.js';
 import { openAiAdapter } from '../upstream/providers/openai.js';
 import type { ProviderAdapter } from '../upstream/providers/provider-adapter.js';
-import { createUsageTap, type TapOptions, type TapResult } from './usage-tap.js';
+import { carriesUsage, createUsageTap, type TapOptions, type TapResult } from './usage-tap.js';
 
 const sse = (data: unknown, event?: string) =>
   `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
@@ -455,6 +455,28 @@ describe('usage tap lifecycle', () => {
     const run = await runTap([input], { ...openAi, dropUsageChunk: true });
     expect(run.output.toString('utf8')).toBe(
       filterEvent + OPENAI_CHAT.filter((e) => e !== OPENAI_USAGE_EVENT).join(''),
+    );
+  });
+});
+
+describe('carriesUsage', () => {
+  it.each([
+    ['data: {"choices":[{"delta":{"content":"hi"}}],"usage":null}\n\n', false],
+    ['data: {"choices":[],"usage":{"prompt_tokens":3}}\n\n', true],
+    ['data: {"usage" :\n {"output_tokens":1}}\n\n', true],
+    ['event: message_delta\ndata: {"delta":{},"usage":{"output_tokens":4}}\n\n', true],
+    ['data: {"content":"the \\"usage\\": {1}"}\n\n', false],
+    ['data: {"usage_note":{}}\n\n', false],
+  ])('%j -> %s', (frame, expected) => {
+    expect(carriesUsage(frame)).toBe(expected);
+  });
+
+  it('never sees usage in generated text, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const frame = `data: ${JSON.stringify({ choices: [{ delta: { content: text } }], usage: null })}\n\n`;
+        return !carriesUsage(frame);
+      }),
     );
   });
 });

@@ -57,7 +57,7 @@ export function createUsageTap(options: TapOptions): Transform {
   /** Reads usage from one event; returns false when the event must not reach the client. */
   const inspectFrame = (frame: string): boolean => {
     if (options.collectText) deliveredText += generatedText(frame);
-    if (!frame.includes('usage')) return true;
+    if (!carriesUsage(frame)) return true;
     const data = frameData(frame);
     if (data === undefined || data === '[DONE]') return true;
     let parsed: unknown;
@@ -122,14 +122,42 @@ export function createUsageTap(options: TapOptions): Transform {
   return transform;
 }
 
+/**
+ * Whether an event carries a usage object. OpenAI puts `"usage":null` in every chunk of a stream
+ * that asked for usage and the numbers only in the last one: parsing only events whose usage is
+ * an object keeps JSON.parse off all the others.
+ */
+export function carriesUsage(frame: string): boolean {
+  for (let at = frame.indexOf('"usage"'); at !== -1; at = frame.indexOf('"usage"', at + 7)) {
+    let i = at + 7;
+    while (isJsonSpace(frame.charCodeAt(i))) i++;
+    if (frame.charCodeAt(i) !== COLON) continue;
+    i++;
+    while (isJsonSpace(frame.charCodeAt(i))) i++;
+    if (frame.charCodeAt(i) === OPEN_BRACE) return true;
+  }
+  return false;
+}
+
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const isJsonSpace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+
 /** Generated text fields of one event: OpenAI `content` / `delta`, Anthropic `text`. */
 const TEXT_FIELD = /"(?:content|text|delta)":("(?:[^"\\]|\\.)*")/g;
 
 function generatedText(frame: string): string {
   let text = '';
-  for (const match of frame.matchAll(TEXT_FIELD)) {
+  TEXT_FIELD.lastIndex = 0;
+  for (let match = TEXT_FIELD.exec(frame); match !== null; match = TEXT_FIELD.exec(frame)) {
+    const quoted = match[1] ?? '""';
+    // Most pieces of text have no escapes: take them as they are instead of parsing them.
+    if (!quoted.includes('\\')) {
+      text += quoted.slice(1, -1);
+      continue;
+    }
     try {
-      text += JSON.parse(match[1] ?? '""') as string;
+      text += JSON.parse(quoted) as string;
     } catch {
       // A truncated escape: skip it, the rest still counts.
     }
