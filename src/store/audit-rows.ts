@@ -58,3 +58,13 @@ export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === '23505' || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
 }
+
+/**
+ * Postgres gave up on the transaction because it collided with a concurrent one: a deadlock
+ * (40P01) when the first appends race before the head row exists, or a serialization failure.
+ * The transaction was rolled back whole, so running it again is safe.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === '40P01' || code === '40001';
+}

@@ -1,5 +1,11 @@
 import { type Expression, type Kysely, Migrator, type SqlBool, sql } from 'kysely';
-import { fromAuditEntry, isUniqueViolation, parseAuditHead, toAuditEntry } from './audit-rows.js';
+import {
+  fromAuditEntry,
+  isTransientConflict,
+  isUniqueViolation,
+  parseAuditHead,
+  toAuditEntry,
+} from './audit-rows.js';
 import { createKyselyWatchStore } from './kysely-watch-store.js';
 import { migrationProvider } from './migrations/index.js';
 import {
@@ -300,7 +306,8 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
             return entry;
           });
         } catch (error) {
-          if (attempt >= AUDIT_APPEND_ATTEMPTS || !isUniqueViolation(error)) throw error;
+          const retryable = isUniqueViolation(error) || isTransientConflict(error);
+          if (attempt >= AUDIT_APPEND_ATTEMPTS || !retryable) throw error;
         }
       }
     },
