@@ -128,7 +128,9 @@ export async function proxyRoutes(
 
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(result.status, { ...result.headers, 'x-request-id': request.id });
+    // The reply's headers are this request's own object: add to it rather than copy it.
+    result.headers['x-request-id'] = request.id;
+    res.writeHead(result.status, result.headers);
     if (result.kind === 'buffer') {
       res.end(result.body);
       return;

@@ -35,17 +35,18 @@ export function claimsFor(
   subject: ClaimSubject,
   request: { tokens: number; costNano: number; now: number; timeZone: string },
 ): ClaimInfo[] {
-  const base = `{p:${subject.projectId}}:${subject.scope === 'key' ? `k:${subject.id}` : 'p'}`;
   const { limits } = subject;
+  const names = counterNames(subject);
   const claims: ClaimInfo[] = [];
-  const owner = { scope: subject.scope, subjectId: subject.id };
+  const { scope, id: subjectId } = subject;
   if (limits.rpm !== undefined) {
     claims.push({
-      ...owner,
+      scope,
+      subjectId,
       limit: 'rpm',
       claim: {
         kind: 'rate',
-        counter: `${base}:rpm:${limits.rpm}`,
+        counter: names.rpm,
         unit: 'requests',
         limit: limits.rpm,
         windowMs: MINUTE_MS,
@@ -55,11 +56,12 @@ export function claimsFor(
   }
   if (limits.tpm !== undefined) {
     claims.push({
-      ...owner,
+      scope,
+      subjectId,
       limit: 'tpm',
       claim: {
         kind: 'rate',
-        counter: `${base}:tpm:${limits.tpm}`,
+        counter: names.tpm,
         unit: 'tokens',
         limit: limits.tpm,
         windowMs: MINUTE_MS,
@@ -69,24 +71,75 @@ export function claimsFor(
   }
   if (limits.concurrency !== undefined) {
     claims.push({
-      ...owner,
+      scope,
+      subjectId,
       limit: 'concurrency',
-      claim: { kind: 'concurrency', counter: `${base}:conc`, limit: limits.concurrency },
+      claim: { kind: 'concurrency', counter: names.concurrency, limit: limits.concurrency },
     });
   }
   for (const budget of limits.budgets ?? []) {
     const window = periodWindow(budget.period, request.now, request.timeZone);
     const claim: BudgetClaim = {
       kind: 'budget',
-      counter: `${base}:b:${budget.period}:${budget.soft ? 'soft' : 'hard'}:${window.start}`,
+      counter: names.budget(budget, window.start),
       hard: !budget.soft,
       limitNano: Math.round(budget.usd * NANO_PER_USD),
       amountNano: request.costNano,
       resetAt: window.end,
     };
-    claims.push({ ...owner, limit: 'budget', budget, window, claim });
+    claims.push({ scope, subjectId, limit: 'budget', budget, window, claim });
   }
   return claims;
+}
+
+interface CounterNames {
+  subject: Omit<ClaimSubject, 'limits'>;
+  rpm: string;
+  tpm: string;
+  concurrency: string;
+  budget(budget: Budget, periodStart: number): string;
+}
+
+/** Names per limits object: a key's or project's limits are one object while it is cached. */
+const namesByLimits = new WeakMap<Limits, CounterNames>();
+
+/**
+ * A subject's counter names, built once per limits object rather than per request (building and
+ * then hashing fresh strings for every Map lookup was a visible share of admission).
+ */
+function counterNames(subject: ClaimSubject): CounterNames {
+  const cached = namesByLimits.get(subject.limits);
+  if (
+    cached &&
+    cached.subject.id === subject.id &&
+    cached.subject.scope === subject.scope &&
+    cached.subject.projectId === subject.projectId
+  ) {
+    return cached;
+  }
+  const { limits } = subject;
+  const owner = `{p:${subject.projectId}}:${subject.scope === 'key' ? `k:${subject.id}` : 'p'}`;
+  // The current period's name per budget; a new period builds a new one.
+  const periods = new WeakMap<Budget, { start: number; name: string }>();
+  const names: CounterNames = {
+    subject: { scope: subject.scope, id: subject.id, projectId: subject.projectId },
+    rpm: `${owner}:rpm:${limits.rpm}`,
+    tpm: `${owner}:tpm:${limits.tpm}`,
+    concurrency: `${owner}:conc`,
+    budget(budget, periodStart) {
+      let period = periods.get(budget);
+      if (period?.start !== periodStart) {
+        period = {
+          start: periodStart,
+          name: `${owner}:b:${budget.period}:${budget.soft ? 'soft' : 'hard'}:${periodStart}`,
+        };
+        periods.set(budget, period);
+      }
+      return period.name;
+    },
+  };
+  namesByLimits.set(subject.limits, names);
+  return names;
 }
 
 export function hasTokenLimits(limits: Limits): boolean {

@@ -120,10 +120,10 @@ export function createProxyPipeline(deps: PipelineDeps) {
       throw error;
     }
 
-    const headers = {
-      ...clientResponseHeaders(response.headers, { bodyRewritten: askedForUsage }),
-      ...admission.headers,
-    };
+    const headers = Object.assign(
+      clientResponseHeaders(response.headers, { bodyRewritten: askedForUsage }),
+      admission.headers,
+    );
     const contentType = String(response.headers['content-type'] ?? '');
     if (inspected.endpoint === 'models' && inspected.model === null && response.status === 200) {
       const listed = await filterModelList(response.body, key.allowsModel);

@@ -8,10 +8,16 @@ import type { Readable } from 'node:stream';
 export function readBody(body: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let ended = false;
     body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    body.once('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
     body.once('error', reject);
-    // After 'end' this rejection is ignored; before it, the body was destroyed without an error.
-    body.once('close', () => reject(new Error('the body ended before it was complete')));
+    // 'close' follows every 'end' too: only without one was the body destroyed before its end.
+    body.once('close', () => {
+      if (!ended) reject(new Error('the body ended before it was complete'));
+    });
   });
 }
