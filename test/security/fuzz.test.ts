@@ -1,10 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_ANTHROPIC_KEY,
-  type FakeUpstream,
-  startFakeUpstream,
-} from '../fakes/fake-upstream.js';
+import { DEFAULT_ANTHROPIC_KEY, type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.js';
 import { addOpenAiProvider, startGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
