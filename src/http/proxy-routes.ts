@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { categoryOf, GatewayError } from '../domain/errors.js';
 import { hashSecret } from '../domain/key-format.js';
+import { CancelSignal } from '../lib/cancel-signal.js';
 import { exceedsJsonDepth } from '../lib/json-depth.js';
 import { presentedKey } from '../proxy/authenticate/authenticate-key.js';
 import type { ProxyReply, ProxyRequest } from '../proxy/pipeline.js';
@@ -83,9 +84,9 @@ export async function proxyRoutes(
       });
     }
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-    const aborted = new AbortController();
+    const cancel = new CancelSignal();
     reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) aborted.abort();
+      if (!reply.raw.writableFinished) cancel.abort();
     });
     const credential = presentedKey(request.headers);
     // Hashed once here: the throttle and authentication both work on the hash.
@@ -112,7 +113,7 @@ export async function proxyRoutes(
       headers: request.headers,
       body: request.body instanceof Buffer ? request.body : undefined,
       clientIp: request.ip,
-      signal: aborted.signal,
+      signal: cancel,
       credentialHash,
     });
     if (credentialHash) {
@@ -136,7 +137,7 @@ export async function proxyRoutes(
       return;
     }
     const error = await pipeToResponse(result.body, res);
-    if (error && !aborted.signal.aborted) request.log.warn({ err: error }, 'stream ended early');
+    if (error && !cancel.aborted) request.log.warn({ err: error }, 'stream ended early');
   };
 
   app.route({ method: [...METHODS], url: '/v1/*', handler, schema: { hide: true } });

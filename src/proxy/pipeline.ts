@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../domain/errors.js';
+import type { RequestSignal } from '../lib/cancel-signal.js';
 import type { Clock } from '../lib/clock.js';
 import type { Admit } from './admit/admit-request.js';
 import { authenticateKey } from './authenticate/authenticate-key.js';
@@ -33,7 +34,7 @@ export interface ProxyRequest {
   body: Buffer | undefined;
   clientIp: string;
   /** Fires when the client goes away, so the upstream request is abandoned too. */
-  signal: AbortSignal;
+  signal: RequestSignal;
   /** The presented key's hash, when the HTTP shell already computed it. */
   credentialHash?: string | undefined;
 }

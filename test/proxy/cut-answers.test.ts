@@ -13,15 +13,27 @@ const ANSWER = JSON.stringify({
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
 });
 
-/** An upstream that, when asked with `x-cut: yes`, promises a JSON body and hangs up halfway through it. */
-describe('a JSON answer the upstream cuts short', () => {
+/**
+ * An upstream that, asked with `x-cut: yes`, promises a JSON body and hangs up halfway through it;
+ * asked with `x-hang: yes`, never answers.
+ */
+describe('answers cut short by either side', () => {
   let server: http.Server;
   let gw: TestGateway;
   let key: string;
 
+  /** Resolves when an upstream request asked to hang (`x-hang: yes`) is closed by the gateway. */
+  let hungUpOn: Promise<void> = Promise.resolve();
+  let arrived: () => void = () => undefined;
+
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       req.resume();
+      if (req.headers['x-hang'] === 'yes') {
+        hungUpOn = new Promise((resolve) => res.on('close', () => resolve()));
+        arrived();
+        return;
+      }
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': ANSWER.length });
         if (req.headers['x-cut'] !== 'yes') {
@@ -76,5 +88,22 @@ describe('a JSON answer the upstream cuts short', () => {
     const usage = await gw.admin('GET', '/admin/v1/usage?group_by=day');
     expect(usage.body.totals.requests).toBe(2);
     expect(usage.body.totals.output_tokens).toBe(1);
+  });
+
+  it('abandons the upstream request when the client goes away before the answer', async () => {
+    const reachedUpstream = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const client = new AbortController();
+    const asked = fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-hang': 'yes' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      signal: client.signal,
+    });
+    await reachedUpstream;
+    client.abort();
+    await expect(asked).rejects.toThrow();
+    await hungUpOn;
   });
 });
