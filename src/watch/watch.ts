@@ -120,9 +120,9 @@ export async function createWatch(deps: WatchDeps) {
         record(event: UsageEvent) {
           writer.record(event);
           observeMetrics(event);
-          track(
-            watcher.observe(event).catch((error) => logger.error({ err: error }, 'usage watcher failed')),
-          );
+          const alerting = watcher.observe(event);
+          if (alerting)
+            track(alerting.catch((error) => logger.error({ err: error }, 'usage watcher failed')));
         },
       };
     },
