@@ -17,14 +17,25 @@ const CLIENT_SECRETS = new Set(['authorization', 'x-api-key', 'proxy-authorizati
 /** Set by the gateway itself for the upstream hop. */
 const REWRITTEN = new Set(['host', 'content-length', 'expect', 'accept-encoding']);
 
-function namedByConnection(connection: string | string[] | undefined): Set<string> {
-  const value = Array.isArray(connection) ? connection.join(',') : (connection ?? '');
-  return new Set(
-    value
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter(Boolean),
-  );
+const NONE: ReadonlySet<string> = new Set();
+/** Connection header values seen so far: nearly every request says `keep-alive` or nothing. */
+const connectionNames = new Map<string, ReadonlySet<string>>();
+
+function namedByConnection(connection: string | string[] | undefined): ReadonlySet<string> {
+  if (connection === undefined) return NONE;
+  const value = Array.isArray(connection) ? connection.join(',') : connection;
+  let names = connectionNames.get(value);
+  if (!names) {
+    names = new Set(
+      value
+        .split(',')
+        .map((token) => token.trim().toLowerCase())
+        .filter(Boolean),
+    );
+    if (connectionNames.size >= 256) connectionNames.clear();
+    connectionNames.set(value, names);
+  }
+  return names;
 }
 
 /**
@@ -39,7 +50,8 @@ export function upstreamRequestHeaders(
 ): Record<string, string | string[]> {
   const dropped = namedByConnection(incoming.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || HOP_BY_HOP.has(name) || CLIENT_SECRETS.has(name) || REWRITTEN.has(name))
       continue;
     if (dropped.has(name)) continue;
@@ -56,7 +68,8 @@ export function clientResponseHeaders(
 ): OutgoingHttpHeaders {
   const dropped = namedByConnection(upstream.connection);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined || HOP_BY_HOP.has(name) || dropped.has(name) || name === 'set-cookie') continue;
     if (options.bodyRewritten && name === 'content-length') continue;
     out[name] = value;
