@@ -9,10 +9,12 @@
 #
 # Knobs (env):
 #   SOAK_SECONDS=600   SOAK_CONNS=64   SOAK_SAMPLE_SECONDS=10
-#   SOAK_SETTLE_SECONDS=60   the reference RSS is the sample at this point (heap, JIT and pools have
-#                            settled by then); a soak shorter than 2x that uses a quarter of its length
-#   SOAK_MAX_GROWTH_PCT=15   end RSS may exceed the reference by at most this much
-#   SOAK_MAX_RSS_MB=250      end RSS must stay under this
+#   SOAK_SETTLE_SECONDS=60   the reference is the median RSS of the minute after this point (heap, JIT
+#                            and pools have settled by then); a soak shorter than 2x that uses a
+#                            quarter of its length
+#   SOAK_MAX_GROWTH_PCT=15   the median RSS of the last minute may exceed the reference by at most this
+#                            (medians of windows, since RSS under load is a GC sawtooth)
+#   SOAK_MAX_RSS_MB=250      peak RSS (the kernel's high-water mark) must stay under this
 #   SOAK_TARGET=keywarden    or keywarden-scaleout (needs DATABASE_URL and REDIS_URL, see run.sh)
 #   UPSTREAM_PORT=18080 KEYWARDEN_PORT=18084 KEYWARDEN_SCALEOUT_PORT=18085
 #   PIN=1 LOADGEN_CPU=0 UPSTREAM_CPU=0 PROXY_CPU=1   UPSTREAM_CHUNKS=20
