@@ -105,7 +105,7 @@ const p = (s = '') => out.push(s);
 p(`## Soak ${soak.run}: ${passed ? 'PASS' : 'FAIL'}`);
 p();
 p(
-  `${soak.target}, non-streaming chat, ${soak.conns} connections for ${soak.seconds}s (wrk -t1, every response verified), ` +
+  `${soak.target}, ${soak.mode === 'chat-stream' ? 'streaming' : 'non-streaming'} chat, ${soak.conns} connections for ${soak.seconds}s (wrk -t1, every response verified), ` +
     `node ${soak.node}${soak.pin ? ', wrk + upstream on one core and keywarden on the other' : ''}.`,
 );
 p();
