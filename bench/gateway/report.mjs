@@ -195,6 +195,28 @@ for (const mode of modes) {
   }
 }
 
+// Every figure of every gateway as a ratio to the bare passthrough measured in the same run: what the
+// targets are stated in (throughput up is better; latency, CPU and memory down are better).
+p();
+p('### Ratios to the bare passthrough (same run, medians)');
+p();
+p('| mode | conc | target | req/s | p50 | p99 | CPU per request | peak RSS |');
+p('|---|---:|---|---:|---:|---:|---:|---:|');
+for (const mode of modes) {
+  for (const conc of concs) {
+    const cc = cells[mode]?.[conc];
+    if (!cc?.baseline?.length) continue;
+    const med = (t, k) => median((cc[t] || []).map((x) => x[k]));
+    for (const t of order) {
+      if (t === 'direct' || t === 'baseline' || !cc[t]?.length) continue;
+      const r = (k) => ratio(med(t, k), med('baseline', k));
+      p(
+        `| ${mode} | ${conc} | ${t} | ${r('rps')} | ${r('p50')} | ${r('p99')} | ${r('cpuUsPerReq')} | ${r('rssPeakMB')} |`,
+      );
+    }
+  }
+}
+
 // The scale-out target moves work into Postgres and Redis: put it back next to the proxy's own CPU.
 if (order.includes('keywarden-scaleout')) {
   const measured = meta0.scaleout?.services_measured || '';
@@ -237,14 +259,16 @@ if (ttftRows.length) {
   p('### Streams at concurrency 1: time to first byte / first token (ttft.mjs, median across runs)');
   p();
   p(
-    '| mode | target | response headers p50 ms | first token p50 ms | first token p99 ms | full stream p50 ms | first token vs direct | bad |',
+    '| mode | target | response headers p50 ms | first token p50 ms | first token p99 ms | full stream p50 ms | first token vs direct | vs baseline | bad |',
   );
-  p('|---|---|---:|---:|---:|---:|---:|---:|');
+  p('|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const mode of modes) {
     const rows = ttftRows.filter((x) => x.mode === mode);
     if (!rows.length) continue;
     const med = (t, f) => median(rows.filter((x) => x.target === t && x.ttft).map((x) => f(x.ttft) / 1000));
     const d = med('direct', (x) => x.first_token_us.p50);
+    const b = med('baseline', (x) => x.first_token_us.p50);
+    const delta = (x) => (Number.isFinite(x) ? `${(x >= 0 ? '+' : '') + x.toFixed(2)} ms` : '-');
     for (const t of order) {
       const rr = rows.filter((x) => x.target === t);
       if (!rr.length) continue;
@@ -260,7 +284,7 @@ if (ttftRows.length) {
         )} | ${fmt(
           med(t, (x) => x.total_us.p50),
           2,
-        )} | ${t === 'direct' ? '-' : Number.isFinite(ft - d) ? `${(ft - d >= 0 ? '+' : '') + (ft - d).toFixed(2)} ms` : '-'} | ${bad} |`,
+        )} | ${t === 'direct' ? '-' : delta(ft - d)} | ${t === 'direct' || t === 'baseline' ? '-' : delta(ft - b)} | ${bad} |`,
       );
       if (bad) anomalies.push(`ttft ${t}/${mode}: ${bad} bad streams`);
     }
