@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 
 /**
- * Emits 'abort' once, when the client went away, so the upstream request is abandoned too. An
- * EventEmitter rather than an AbortController: undici takes either, and building an AbortController
- * (an EventTarget with its listener bookkeeping) for every proxied request was ~2% of its CPU.
+ * Emits 'abort' once, when a proxied request is to be abandoned upstream: its client went away, or
+ * its key was revoked while it waited. An EventEmitter rather than an AbortController: undici takes
+ * either, and building an AbortController (an EventTarget with its listener bookkeeping) for every
+ * proxied request was ~2% of its CPU.
  */
 export class CancelSignal extends EventEmitter {
   aborted = false;
@@ -14,6 +15,3 @@ export class CancelSignal extends EventEmitter {
     this.emit('abort');
   }
 }
-
-/** What abandons an upstream request: our CancelSignal, or any AbortSignal (tests, callers). */
-export type RequestSignal = AbortSignal | CancelSignal;

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GatewayError } from '../domain/errors.js';
-import type { RequestSignal } from '../lib/cancel-signal.js';
+import type { KeyStatus } from '../domain/records.js';
+import type { CancelSignal } from '../lib/cancel-signal.js';
 import type { Clock } from '../lib/clock.js';
 import type { Admit } from './admit/admit-request.js';
 import { authenticateKey } from './authenticate/authenticate-key.js';
@@ -13,7 +14,7 @@ import { usageFromJson } from './meter/json-usage.js';
 import { createMeter, type MeterContext, type MeterDeps, type MeteredRequest } from './meter/meter.js';
 import { createUsageTap } from './meter/usage-tap.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream/headers.js';
-import type { OpenStreams } from './upstream/open-streams.js';
+import { KeyCutOff, keyCutError, type OpenStreams } from './upstream/open-streams.js';
 import type { LiveProvider, ProviderDirectory } from './upstream/provider-directory.js';
 import type { Dialect } from './upstream/providers/provider-adapter.js';
 import { readBody } from './upstream/read-body.js';
@@ -34,7 +35,7 @@ export interface ProxyRequest {
   body: Buffer | undefined;
   clientIp: string;
   /** Fires when the client goes away, so the upstream request is abandoned too. */
-  signal: RequestSignal;
+  signal: CancelSignal;
   /** The presented key's hash, when the HTTP shell already computed it. */
   credentialHash?: string | undefined;
 }
@@ -106,6 +107,12 @@ export function createProxyPipeline(deps: PipelineDeps) {
       askedForUsage || admission.bodyChanged ? Buffer.from(JSON.stringify(inspected.json)) : request.body;
     const metered = meter.start(context);
 
+    // From here until its answer arrives, revoking or suspending the key abandons the request.
+    let cutTo: KeyStatus | undefined;
+    const release = deps.openStreams?.hold(key.record.id, (status) => {
+      cutTo = status;
+      request.signal.abort();
+    });
     let response: UpstreamResponse;
     try {
       response = await sendWithFailover(failover, provider, (credentialHeaders) => ({
@@ -117,8 +124,11 @@ export function createProxyPipeline(deps: PipelineDeps) {
         signal: request.signal,
       }));
     } catch (error) {
-      metered.abandon(error instanceof GatewayError ? error.status : 499);
-      throw error;
+      const failure = cutTo ? keyCutError(cutTo) : error;
+      metered.abandon(failure instanceof GatewayError ? failure.status : 499);
+      throw failure;
+    } finally {
+      release?.();
     }
 
     const headers = Object.assign(
@@ -181,7 +191,7 @@ async function forwardWhole(
   let body: Buffer;
   try {
     body = await readBody(response.body);
-  } catch {
+  } catch (error) {
     metered.finish({
       status: response.status,
       tokens: null,
@@ -189,6 +199,7 @@ async function forwardWhole(
       complete: false,
       deliveredText: '',
     });
+    if (error instanceof KeyCutOff) throw keyCutError(error.status);
     throw new GatewayError('upstream_unreachable', 'the provider ended its answer before it was complete');
   }
   metered.finish({

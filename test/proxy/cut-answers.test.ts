@@ -106,4 +106,40 @@ describe('answers cut short by either side', () => {
     await expect(asked).rejects.toThrow();
     await hungUpOn;
   });
+
+  it.each([
+    ['revoke', 'key_revoked'],
+    ['suspend', 'key_suspended'],
+  ])(
+    '%s: a request still waiting for the provider is refused at once and abandoned upstream',
+    async (action, code) => {
+      const created = (
+        await gw.admin('POST', '/admin/v1/keys', {
+          name: `waiting-${action}`,
+          project: 'lab',
+          default_provider: 'local',
+        })
+      ).body;
+      const reachedUpstream = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      const asked = fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${created.key}`,
+          'content-type': 'application/json',
+          'x-hang': 'yes',
+        },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await reachedUpstream;
+      expect((await gw.admin('POST', `/admin/v1/keys/${created.id}/${action}`)).status).toBe(200);
+      const refused = await asked;
+      expect(refused.status).toBe(401);
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe(code);
+      expect(body.error.message).toMatch(/while its request was in flight/);
+      await hungUpOn;
+    },
+  );
 });

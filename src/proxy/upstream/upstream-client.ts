@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Agent, errors } from 'undici';
 import { GatewayError } from '../../domain/errors.js';
 import type { UpstreamPolicy } from '../../domain/upstream-policy.js';
-import type { RequestSignal } from '../../lib/cancel-signal.js';
+import type { CancelSignal } from '../../lib/cancel-signal.js';
 import { guardedLookup, UPSTREAM_REFUSED } from './guarded-lookup.js';
 
 export interface UpstreamRequest {
@@ -14,7 +14,7 @@ export interface UpstreamRequest {
   headers: Record<string, string | string[]>;
   body: Buffer | undefined;
   /** Aborts the upstream request (the client went away). */
-  signal: RequestSignal;
+  signal: CancelSignal;
 }
 
 export interface UpstreamResponse {
