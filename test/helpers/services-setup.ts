@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -7,7 +10,8 @@ import type { TestProject } from 'vitest/node';
  * Vitest global setup: finds the PostgreSQL and Redis the integration suites run against, gives
  * this run its own database-name prefix and Redis key prefix, and removes both afterwards. A service
  * that does not answer is reported and its suites skip; with KEYWARDEN_REQUIRE_SERVICES=1 (CI) a
- * missing service fails the run instead.
+ * missing service fails the run instead. Temporary files (data dirs with their master keys, SQLite
+ * files, the browser's profile) go into one directory of this run's, removed at the end too.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const required = process.env.KEYWARDEN_REQUIRE_SERVICES === '1';
@@ -33,6 +37,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await client.quit();
   });
 
+  const previousTmpdir = process.env.TMPDIR;
+  const runTmpdir = mkdtempSync(join(tmpdir(), 'keywarden-tests-'));
+  // The test workers (and what they spawn) are started after this and inherit it.
+  process.env.TMPDIR = runTmpdir;
+
   project.provide('postgresUrl', postgres ? postgresUrl : null);
   project.provide('postgresDatabasePrefix', databasePrefix);
   project.provide('redisUrl', redis ? redisUrl : null);
@@ -41,6 +50,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     if (postgres) await dropDatabases(postgresUrl, databasePrefix);
     if (redis) await deleteKeys(redisUrl, redisPrefix);
+    if (previousTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmpdir;
+    rmSync(runTmpdir, { recursive: true, force: true });
   };
 }
 
