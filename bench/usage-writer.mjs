@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { DEFAULTS } from '../dist/config/config.js';
+import { freshKeyState } from '../dist/domain/rotation.js';
 import { createLogger } from '../dist/lib/logger.js';
 import { createUsageWriter } from '../dist/proxy/meter/usage-writer.js';
 import { openPostgresStore } from '../dist/store/postgres/postgres-store.js';
@@ -62,18 +63,12 @@ async function seed(store) {
       projectId: PROJECT,
       secretHash: `hash_${k}`,
       displayPrefix: `kw_${k}`,
-      status: 'active',
+      ...freshKeyState(now),
       defaultProvider: null,
       scopes: {},
       ipAllow: null,
       limits: {},
       expiresAt: null,
-      createdAt: now,
-      updatedAt: now,
-      lastUsedAt: null,
-      previousSecretHash: null,
-      previousValidUntil: null,
-      rotatedAt: null,
       rotationPolicy: null,
       parentId: null,
       canDelegate: false,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryCounters } from '../../counters/memory/memory-counters.js';
+import { freshKeyState } from '../../domain/rotation.js';
 import { createLocalChangeBus } from '../../events/change-bus.js';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.js';
 import type { Store } from '../../store/store.js';
@@ -40,18 +41,12 @@ async function setUp(limits: Record<string, unknown>) {
     projectId: 'prj_1',
     secretHash: 'h',
     displayPrefix: 'kw_x',
-    status: 'active',
+    ...freshKeyState(NOW),
     defaultProvider: null,
     scopes: {},
     ipAllow: null,
     limits,
     expiresAt: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-    lastUsedAt: null,
-    previousSecretHash: null,
-    previousValidUntil: null,
-    rotatedAt: null,
     rotationPolicy: null,
     parentId: null,
     canDelegate: false,

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freshKeyState } from '../../domain/rotation.js';
 import type { UsageEvent } from '../../domain/usage.js';
 import { createLogger } from '../../lib/logger.js';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.js';
@@ -28,18 +29,12 @@ async function seededStore(): Promise<Store> {
     projectId: 'prj_1',
     secretHash: 'h',
     displayPrefix: 'kw_x',
-    status: 'active',
+    ...freshKeyState(NOW),
     defaultProvider: null,
     scopes: {},
     ipAllow: null,
     limits: {},
     expiresAt: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-    lastUsedAt: null,
-    previousSecretHash: null,
-    previousValidUntil: null,
-    rotatedAt: null,
     rotationPolicy: null,
     parentId: null,
     canDelegate: false,
