@@ -15,7 +15,7 @@ import { createKeyDelegation } from './admin/key-delegation.js';
 import { createKeysAdmin, type LimitUsageOf } from './admin/keys-admin.js';
 import { createLeaksAdmin, type LeakEvent } from './admin/leaks-admin.js';
 import { createProjectsAdmin } from './admin/projects-admin.js';
-import { createProvidersAdmin } from './admin/providers-admin.js';
+import { createProvidersAdmin, RESERVED_NAMES } from './admin/providers-admin.js';
 import { createSecretSinks } from './admin/rotation-sinks.js';
 import { createSecurityEvents } from './admin/security-events.js';
 import { createUsageAdmin } from './admin/usage-admin.js';
@@ -284,6 +284,7 @@ export async function createKeywarden(
       clock,
       limits: config.http,
       serves,
+      isProviderName: (name) => !RESERVED_NAMES.has(name) && providers.byName(name) !== undefined,
       delegation: {
         async delegate(headers, clientIp, input) {
           const key = await authenticateKey(headers, keyDirectory, clock.now());

@@ -37,7 +37,17 @@ export const DEFAULT_BASE_URLS: Record<ProviderType, string | undefined> = {
 };
 
 /** Path prefixes the gateway itself answers, so no provider may be named after them. */
-const RESERVED_NAMES = new Set(['v1', 'admin', 'metrics', 'health', 'healthz', 'dashboard', 'assets', 'api']);
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  'v1',
+  'admin',
+  'metrics',
+  'health',
+  'healthz',
+  'dashboard',
+  'assets',
+  'api',
+  'leak-reports',
+]);
 
 export interface ProvidersAdminDeps {
   store: Store;

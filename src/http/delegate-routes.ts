@@ -15,6 +15,8 @@ export interface DelegateRoutesDeps {
  * shorter-lived key for a sub-agent, authenticated by its own key (no admin token). Errors come
  * in OpenAI's shape, like every other `/v1` answer.
  */
+export const DELEGATE_PATH = '/v1/keys/delegate';
+
 export async function delegateRoutes(app: FastifyInstance, deps: DelegateRoutesDeps): Promise<void> {
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = toGatewayError(error);
@@ -23,7 +25,7 @@ export async function delegateRoutes(app: FastifyInstance, deps: DelegateRoutesD
   });
 
   app.post<{ Body: DelegateKeyInput }>(
-    '/v1/keys/delegate',
+    DELEGATE_PATH,
     {
       schema: {
         hide: true,

@@ -13,6 +13,8 @@ const COMMON_HEADERS = {
 
 /** The API answers JSON only: nothing in it may load or run anything. */
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+/** What every API answer of ours carries, for shells that write the response themselves. */
+export const API_HEADERS = { ...COMMON_HEADERS, 'content-security-policy': API_CSP } as const;
 /** The dashboard loads its own scripts and styles and talks only to this origin. */
 export const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +

@@ -1,3 +1,4 @@
+import { createServer, type RequestListener } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
@@ -19,12 +20,14 @@ import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { adminApi } from './admin/admin-api.js';
 import { type AuthThrottle, createAuthThrottle } from './auth-throttle.js';
-import { type DelegateRoutesDeps, delegateRoutes } from './delegate-routes.js';
+import { DELEGATE_PATH, type DelegateRoutesDeps, delegateRoutes } from './delegate-routes.js';
 import { errorBody } from './error-envelopes.js';
 import { setSecurityHeaders } from './hardening.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { leakReportRoutes } from './leak-report-routes.js';
-import { type ProxyRoutesDeps, proxyRoutes } from './proxy-routes.js';
+import { createProxyFrontDoor } from './proxy-front-door.js';
+import { createProxyResponder, type ProxyRoutesDeps } from './proxy-responder.js';
+import { proxyRoutes } from './proxy-routes.js';
 import { toGatewayError } from './to-gateway-error.js';
 
 export interface HttpServerDeps {
@@ -46,11 +49,56 @@ export interface HttpServerDeps {
   limits: Config['http'];
   /** `all` on one port; or the proxy and the admin side each on their own listener. */
   serves?: 'all' | 'proxy' | 'admin';
+  /** Whether `/{name}/...` is a configured provider's prefix. */
+  isProviderName: (name: string) => boolean;
 }
 
 /** One Fastify app on one port: the proxy, the admin API and the dashboard. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const serves = deps.serves ?? 'all';
+  const throttle = (): AuthThrottle =>
+    createAuthThrottle(deps.clock, {
+      burst: deps.limits.authFailureBurst,
+      perMinute: deps.limits.authFailuresPerMinute,
+    });
+  const proxyThrottle = throttle();
+  const respond = createProxyResponder({ ...deps.proxy, throttle: proxyThrottle, logger: deps.logger });
+  const frontDoor =
+    serves === 'admin'
+      ? undefined
+      : createProxyFrontDoor({
+          respond,
+          dialectOf: deps.proxy.dialectOf,
+          isProviderName: deps.isProviderName,
+          ownV1Paths: new Set(deps.delegation ? [DELEGATE_PATH] : []),
+          isClosing: deps.isClosing,
+          trustProxy: deps.trustProxy,
+          maxBodyBytes: deps.proxy.maxBodyBytes,
+          maxJsonDepth: deps.limits.proxyMaxJsonDepth,
+        });
+
   const app = Fastify({
+    // The server Fastify would build, with the proxy's front door ahead of Fastify's own handler.
+    serverFactory: (fastifyHandler: RequestListener, options) => {
+      const server = createServer(
+        frontDoor
+          ? (req, res) => {
+              if (!frontDoor(req, res)) fastifyHandler(req, res);
+            }
+          : fastifyHandler,
+      );
+      const timeouts = options as {
+        keepAliveTimeout: number;
+        requestTimeout: number;
+        connectionTimeout: number;
+      };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
+      // Slow clients: headers must arrive within this (slowloris); the whole request within requestTimeout.
+      server.headersTimeout = Math.min(deps.limits.headersTimeoutMs, deps.limits.requestTimeoutMs);
+      return server;
+    },
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request access logs would cost the hot path; usage events already record every request.
     logController: new LogController({ disableRequestLogging: true }),
@@ -75,15 +123,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     connectionTimeout: deps.limits.idleTimeoutMs,
     requestTimeout: deps.limits.requestTimeoutMs,
   });
-  // Slow clients: headers must arrive within this (slowloris); the whole request within requestTimeout.
-  app.server.headersTimeout = Math.min(deps.limits.headersTimeoutMs, deps.limits.requestTimeoutMs);
-  const serves = deps.serves ?? 'all';
   const { sessions, files } = deps.dashboard;
-  const throttle = (): AuthThrottle =>
-    createAuthThrottle(deps.clock, {
-      burst: deps.limits.authFailureBurst,
-      perMinute: deps.limits.authFailuresPerMinute,
-    });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -143,11 +183,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register((scope) => adminApi(scope, deps.admin, options), { prefix: '/admin/v1' });
   }
   if (serves !== 'admin') {
-    const options = { throttle: throttle(), maxJsonDepth: deps.limits.proxyMaxJsonDepth };
     const delegation = deps.delegation;
     if (delegation) await app.register((scope) => delegateRoutes(scope, delegation));
     const { githubLeakReports } = deps;
     if (githubLeakReports) await app.register((scope) => leakReportRoutes(scope, githubLeakReports));
+    const options = { respond, maxJsonDepth: deps.limits.proxyMaxJsonDepth };
     await app.register((scope) => proxyRoutes(scope, { ...deps.proxy, ...options }));
   }
   return app;
