@@ -1,27 +1,27 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { NANO_PER_USD, type UsageEvent } from '../domain/usage.js';
+import {
+  type CounterSeries,
+  type HistogramSeries,
+  SeriesCounter,
+  SeriesHistogram,
+} from './series-metrics.js';
 
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
 const TOKEN_BUCKETS = [10, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000];
 const MAX_CACHED_SERIES = 10_000;
 const COST_BUCKETS = [0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
-interface Inc {
-  inc(value?: number): void;
-}
-interface Observe {
-  observe(value: number): void;
-}
 interface Series {
   labels: Record<string, string>;
-  requests(status: string): Inc;
-  inputTokens: Inc;
-  outputTokens: Inc;
-  tokensPerRequest: Observe;
-  cost: Inc;
-  costPerRequest: Observe;
-  latency: Observe;
-  ttft: Observe;
+  requests(status: string): CounterSeries;
+  inputTokens: CounterSeries;
+  outputTokens: CounterSeries;
+  tokensPerRequest: HistogramSeries;
+  cost: CounterSeries;
+  costPerRequest: HistogramSeries;
+  latency: HistogramSeries;
+  ttft: HistogramSeries;
 }
 
 /**
@@ -40,15 +40,12 @@ export function createMetrics(
     : (['project', 'provider', 'model'] as const);
   const counter = (name: string, help: string, labels: readonly string[] = labelNames) =>
     new Counter({ name, help, labelNames: labels, registers: [registry] });
+  // Updated on every proxied request: series looked up once, then plain numbers.
   const histogram = (name: string, help: string, buckets: number[]) =>
-    new Histogram({ name, help, labelNames, buckets, registers: [registry] });
-
-  const requests = counter('keywarden_requests_total', 'Proxied requests by outcome', [
-    ...labelNames,
-    'status',
-  ]);
-  const tokens = counter('keywarden_tokens_total', 'Tokens metered', [...labelNames, 'direction']);
-  const cost = counter('keywarden_cost_usd_total', 'Cost of proxied requests in USD');
+    new SeriesHistogram(name, help, buckets, registry);
+  const requests = new SeriesCounter('keywarden_requests_total', 'Proxied requests by outcome', registry);
+  const tokens = new SeriesCounter('keywarden_tokens_total', 'Tokens metered', registry);
+  const cost = new SeriesCounter('keywarden_cost_usd_total', 'Cost of proxied requests in USD', registry);
   const upstreamErrors = counter(
     'keywarden_upstream_errors_total',
     'Requests the upstream answered with 5xx, or that failed to reach it',
@@ -114,8 +111,7 @@ export function createMetrics(
   };
 
   /**
-   * The labelled children of one (project, provider, model[, key]) series, looked up once: prom-client
-   * hashes and validates a label object on every call, which was most of the cost of metering.
+   * The series of one (project, provider, model[, key]), looked up once per combination.
    */
   function seriesOf(project: string, event: UsageEvent): Series {
     const model = event.model ?? '';
@@ -124,26 +120,26 @@ export function createMetrics(
     if (!series) {
       const labels: Record<string, string> = { project, provider: event.providerName, model };
       if (perKey) labels.key_id = event.keyId;
-      const byStatus = new Map<string, Inc>();
+      const byStatus = new Map<string, CounterSeries>();
       series = {
         labels,
         requests: (status: string) => {
           let child = byStatus.get(status);
           if (!child) {
-            child = requests.labels({ ...labels, status });
+            child = requests.series({ ...labels, status });
             byStatus.set(status, child);
           }
           return child;
         },
-        inputTokens: tokens.labels({ ...labels, direction: 'input' }),
-        outputTokens: tokens.labels({ ...labels, direction: 'output' }),
-        tokensPerRequest: tokensPerRequest.labels(labels),
-        cost: cost.labels(labels),
-        costPerRequest: costPerRequest.labels(labels),
-        latency: latency.labels(labels),
-        ttft: ttft.labels(labels),
+        inputTokens: tokens.series({ ...labels, direction: 'input' }),
+        outputTokens: tokens.series({ ...labels, direction: 'output' }),
+        tokensPerRequest: tokensPerRequest.series(labels),
+        cost: cost.series(labels),
+        costPerRequest: costPerRequest.series(labels),
+        latency: latency.series(labels),
+        ttft: ttft.series(labels),
       };
-      // Only the lookup cache is bounded here; the series themselves stay in the registry.
+      // Only the lookup cache is bounded here; the series themselves stay in their metrics.
       if (children.size >= MAX_CACHED_SERIES) children.clear();
       children.set(id, series);
     }
