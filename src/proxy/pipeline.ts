@@ -17,7 +17,6 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './upstream/header
 import { KeyCutOff, keyCutError, type OpenStreams } from './upstream/open-streams.js';
 import type { LiveProvider, ProviderDirectory } from './upstream/provider-directory.js';
 import type { Dialect } from './upstream/providers/provider-adapter.js';
-import { readBody } from './upstream/read-body.js';
 import { DEFAULT_FAILOVER, type FailoverOptions, sendWithFailover } from './upstream/send-with-failover.js';
 import type { UpstreamClient, UpstreamResponse } from './upstream/upstream-client.js';
 
@@ -137,7 +136,7 @@ export function createProxyPipeline(deps: PipelineDeps) {
     );
     const contentType = String(response.headers['content-type'] ?? '');
     if (inspected.endpoint === 'models' && inspected.model === null && response.status === 200) {
-      const listed = await filterModelList(response.body, key.allowsModel);
+      const listed = await filterModelList(response.body.stream(), key.allowsModel);
       metered.finish({
         status: response.status,
         tokens: null,
@@ -169,8 +168,7 @@ export function createProxyPipeline(deps: PipelineDeps) {
       now: deps.clock.now,
       onDone: (result) => metered.finish({ status: response.status, ...result }),
     });
-    response.body.on('error', (error) => tap.destroy(error));
-    response.body.pipe(tap);
+    response.body.pipeTo(tap);
     deps.openStreams?.track(key.record.id, tap, response.body);
     return { kind: 'stream', status: response.status, headers, body: tap };
   }
@@ -190,7 +188,7 @@ async function forwardWhole(
   deps.openStreams?.track(key.record.id, response.body, response.body);
   let body: Buffer;
   try {
-    body = await readBody(response.body);
+    body = await response.body.whole();
   } catch (error) {
     metered.finish({
       status: response.status,

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { GatewayError } from '../../domain/errors.js';
 import type { KeyStatus } from '../../domain/records.js';
 import type { ChangeBus } from '../../events/change-bus.js';
@@ -17,7 +16,13 @@ export interface OpenStreams {
    */
   hold(keyId: string, cut: (status: KeyStatus) => void): () => void;
   /** Follows `body` until it closes; `upstream` is destroyed with it when the key is cut. */
-  track(keyId: string, body: Readable, upstream: Readable): void;
+  track(keyId: string, body: Closing, upstream: { destroy(): void }): void;
+}
+
+/** A body being delivered: a stream, or an upstream answer read whole. */
+interface Closing {
+  destroy(reason: Error): void;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 export function createOpenStreams({ store, changes }: { store: Store; changes: ChangeBus }): OpenStreams {

@@ -101,6 +101,5 @@ function retryAfterMs(response: UpstreamResponse): number | undefined {
 
 /** A response we will not pass on: read and drop its (small, error) body so the connection is reused. */
 function discard(response: UpstreamResponse): void {
-  response.body.on('error', () => undefined);
-  response.body.resume();
+  response.body.discard();
 }

@@ -1,9 +1,9 @@
-import type { Readable } from 'node:stream';
 import { Agent, errors } from 'undici';
 import { GatewayError } from '../../domain/errors.js';
 import type { UpstreamPolicy } from '../../domain/upstream-policy.js';
 import type { CancelSignal } from '../../lib/cancel-signal.js';
 import { guardedLookup, UPSTREAM_REFUSED } from './guarded-lookup.js';
+import { type ResponseHeaders, type UpstreamBody, UpstreamExchange } from './upstream-exchange.js';
 
 export interface UpstreamRequest {
   /** The provider's base URL (root without API version), e.g. `https://api.groq.com/openai`. */
@@ -19,8 +19,8 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Readable;
+  headers: ResponseHeaders;
+  body: UpstreamBody;
 }
 
 export interface UpstreamClient {
@@ -70,16 +70,19 @@ export function createUpstreamClient(options: {
       const { origin, basePath, refused } = targetOf(request.baseUrl);
       if (refused)
         throw new GatewayError('upstream_address_refused', `the provider's address is refused: ${refused}`);
-      try {
-        const response = await agent.request({
+      const exchange = new UpstreamExchange(request.signal);
+      agent.dispatch(
+        {
           origin,
           path: `${basePath}${request.path}`,
           method: request.method as 'POST',
           headers: request.headers,
-          body: request.body,
-          signal: request.signal,
-        });
-        return { status: response.statusCode, headers: response.headers, body: response.body };
+          body: request.body ?? null,
+        },
+        exchange,
+      );
+      try {
+        return await exchange.answered;
       } catch (error) {
         throw toGatewayError(error);
       }
