@@ -114,4 +114,43 @@ describe('the usage writer', () => {
     expect(await requestsStored(real)).toBe(4);
     expect((await real.getKey('key_1'))?.lastUsedAt).toBe(NOW + 3);
   });
+
+  it('answers a flush once the events recorded before it are stored, not the ones after', async () => {
+    const real = await seededStore();
+    const gates: (() => void)[] = [];
+    const gated: Store = {
+      ...real,
+      insertUsage: async (events) => {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return real.insertUsage(events);
+      },
+    };
+    const writer = createUsageWriter({
+      store: gated,
+      logger: createLogger('silent'),
+      flushIntervalMs: 60_000,
+      batchSize: 10,
+    });
+    for (let i = 0; i < 3; i++) writer.record(event(i));
+    let firstDone = false;
+    let secondDone = false;
+    const first = writer.flush().then(() => {
+      firstDone = true;
+    });
+    for (let i = 3; i < 5; i++) writer.record(event(i));
+    const second = writer.flush().then(() => {
+      secondDone = true;
+    });
+    await expect.poll(() => gates.length).toBe(1);
+    gates[0]?.();
+    await first;
+    // The second batch is still being written: its flush waits, the first one does not.
+    await expect.poll(() => gates.length).toBe(2);
+    expect(secondDone).toBe(false);
+    gates[1]?.();
+    await second;
+    expect(firstDone && secondDone).toBe(true);
+    expect(await requestsStored(real)).toBe(5);
+    await writer.close();
+  });
 });

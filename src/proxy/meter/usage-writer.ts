@@ -5,7 +5,10 @@ import type { Store } from '../../store/store.js';
 export interface UsageWriter {
   /** Never waits on storage: the event joins the next batch. */
   record(event: UsageEvent): void;
-  /** Writes everything queued so far. */
+  /**
+   * Resolves once every event recorded before the call is stored: not later events, so under steady
+   * load a caller waits for its own batch, not for the queue to run dry. Rejects if a write fails.
+   */
   flush(): Promise<void>;
   /** Events waiting to be written. */
   depth(): number;
@@ -35,6 +38,10 @@ export function createUsageWriter(deps: {
   let queue: UsageEvent[] = [];
   let running: Promise<void> | undefined;
   let closed = false;
+  // Events are stored in the order they were recorded: a count of each says what a flush waits for.
+  let recorded = 0;
+  let stored = 0;
+  let waiters: { through: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   const writeBatches = async () => {
     while (queue.length > 0) {
@@ -52,9 +59,17 @@ export function createUsageWriter(deps: {
             `USAGE BUFFER FILLING: ${queue.length} of ${maxQueued} events waiting for storage; new requests are refused when it is full`,
           );
         } else deps.logger.warn({ err: error, queued: queue.length }, 'usage write failed; will retry');
+        for (const waiter of waiters) waiter.reject(error);
+        waiters = [];
         throw error;
       }
       queue = queue.slice(batch.length);
+      stored += batch.length;
+      if (waiters.length > 0) {
+        const done = waiters.filter((waiter) => waiter.through <= stored);
+        waiters = waiters.filter((waiter) => waiter.through > stored);
+        for (const waiter of done) waiter.resolve();
+      }
       // The events are stored: a failed `last_used_at` update must not send them round again (their
       // ids would collide forever). The next batch of the same keys sets it.
       await deps.store
@@ -67,6 +82,8 @@ export function createUsageWriter(deps: {
     if (!running) {
       running = writeBatches().finally(() => {
         running = undefined;
+        // Events recorded as the last batch finished have someone waiting for them.
+        if (waiters.length > 0 && queue.length > 0) flush().catch(() => undefined);
       });
     }
     return running;
@@ -81,12 +98,18 @@ export function createUsageWriter(deps: {
   return {
     record(event) {
       queue.push(event);
+      recorded++;
       if (queue.length >= deps.batchSize && !running) tick();
       if (closed) tick();
     },
-    async flush() {
-      // A write already in progress may have started before the newest events arrived.
-      while (queue.length > 0) await flush();
+    flush() {
+      const through = recorded;
+      if (stored >= through) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        waiters.push({ through, resolve, reject });
+        // A write in progress may have started before these events arrived: one follows it.
+        flush().catch(() => undefined);
+      });
     },
     depth: () => queue.length,
     full: () => queue.length >= maxQueued,
