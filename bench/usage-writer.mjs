@@ -14,6 +14,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { DEFAULTS } from '../dist/config/config.js';
 import { freshKeyState } from '../dist/domain/rotation.js';
+import { newId, newTimeOrderedId } from '../dist/lib/ids.js';
 import { createLogger } from '../dist/lib/logger.js';
 import { createUsageWriter } from '../dist/proxy/meter/usage-writer.js';
 import { openPostgresStore } from '../dist/store/postgres/postgres-store.js';
@@ -82,9 +83,11 @@ function event(i) {
   const key = Math.floor(Math.random() ** 2 * KEYS);
   const provider = PROVIDERS[i % PROVIDERS.length];
   const input = 50 + ((i * 7919) % 4000);
+  const ts = Date.now();
   return {
-    id: `use_${i}`,
-    ts: Date.now(),
+    // The ids the gateway gives usage events (USAGE_BENCH_RANDOM_IDS=1: the random ids it gave before).
+    id: process.env.USAGE_BENCH_RANDOM_IDS === '1' ? newId('req') : newTimeOrderedId('req', ts),
+    ts,
     requestId: `req_${i}`,
     keyId: `key_${key}`,
     projectId: PROJECT,

@@ -1,6 +1,6 @@
 import type { TokenCounts, UsageEvent } from '../../domain/usage.js';
 import type { Clock } from '../../lib/clock.js';
-import { newId } from '../../lib/ids.js';
+import { newTimeOrderedId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Admission } from '../admit/admit-request.js';
 import { countDeliveredTokens, estimateInputTokens } from '../admit/estimate-input-tokens.js';
@@ -64,7 +64,7 @@ export function createMeter({ prices, usage, clock, logger }: MeterDeps) {
       ) => {
         const { key, provider, inspected, receivedAt, request } = context;
         const event: UsageEvent = {
-          id: newId('req'),
+          id: newTimeOrderedId('req', receivedAt),
           ts: receivedAt,
           requestId: request.requestId,
           keyId: key.record.id,
