@@ -242,6 +242,7 @@ export async function createKeywarden(
     clock,
     logger,
     prices,
+    onRefused: (error, request) => watch.refused(error.code, request.headers),
   });
 
   const delegation = createKeyDelegation({
@@ -259,12 +260,6 @@ export async function createKeywarden(
     onRotationDue: securityEvents.rotationDue,
   });
   autoRotation.start(60_000);
-  const handle: typeof pipeline = async (request) => {
-    const reply = await pipeline(request);
-    if (reply.kind === 'refused') watch.refused(reply.error.code, request.headers);
-    return reply;
-  };
-
   const inFlight = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
   // One set of dashboard sessions, whichever listener serves the dashboard and the admin API.
@@ -298,7 +293,7 @@ export async function createKeywarden(
       dashboard,
       proxy: {
         handle: refuseWhenUsageFull(
-          config.databaseUrl ? persistUsageFirst(handle, usage) : handle,
+          config.databaseUrl ? persistUsageFirst(pipeline, usage) : pipeline,
           usage,
           (name) => providers.byName(name)?.adapter.dialect,
         ),
@@ -425,15 +420,16 @@ function refuseWhenUsageFull(
   usage: UsageWriter,
   dialectOf: (providerName: string) => Dialect | undefined,
 ): ProxyHandle {
-  return async (request) => {
+  // Not async: a wrapper that awaits would add a promise and its ticks to every request.
+  return (request) => {
     if (!usage.full()) return handle(request);
-    return {
+    return Promise.resolve({
       kind: 'refused',
       dialect: (request.providerName && dialectOf(request.providerName)) || 'openai',
       error: new GatewayError(
         'store_unavailable',
         'usage cannot be recorded right now (storage is unreachable); try again shortly',
       ),
-    };
+    });
   };
 }

@@ -55,6 +55,8 @@ export interface PipelineDeps extends MeterDeps {
   /** Open streams per key, cut when the key is revoked or suspended. */
   openStreams?: OpenStreams;
   failover?: FailoverOptions;
+  /** Told of every refusal (the watcher looks for bursts of bad keys). */
+  onRefused?: (error: GatewayError, request: ProxyRequest) => void;
 }
 
 /**
@@ -93,8 +95,9 @@ export function createProxyPipeline(deps: PipelineDeps) {
       });
       return await forward({ request, key, provider, inspected, receivedAt, admission });
     } catch (error) {
-      if (error instanceof GatewayError) return { kind: 'refused', error, dialect };
-      throw error;
+      if (!(error instanceof GatewayError)) throw error;
+      deps.onRefused?.(error, request);
+      return { kind: 'refused', error, dialect };
     }
   };
 
