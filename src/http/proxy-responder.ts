@@ -115,7 +115,7 @@ export function createProxyResponder(
     if (error && !cancel.aborted) deps.logger.warn({ reqId: requestId, err: error }, 'stream ended early');
   };
 
-  return async (call) => {
+  return (call) => {
     const done = serve(call).catch((error: unknown) => {
       deps.logger.error({ reqId: call.requestId, err: error }, 'proxy request failed');
       if (!call.res.headersSent) {
@@ -123,11 +123,9 @@ export function createProxyResponder(
       } else call.res.destroy();
     });
     deps.inFlight.add(done);
-    try {
-      await done;
-    } finally {
+    return done.then(() => {
       deps.inFlight.delete(done);
-    }
+    });
   };
 }
 
