@@ -59,6 +59,17 @@ describe('UpstreamExchange', () => {
     expect((await answer.body.whole()).toString()).toBe('{"ok":true}');
   });
 
+  it('tells a close listener added after a small answer was complete at once', async () => {
+    const answer = await send('/small');
+    await answer.body.whole();
+    // Whoever holds something until the answer closes (an open-stream hold) must get it back.
+    let told = false;
+    answer.body.once('close', () => {
+      told = true;
+    });
+    expect(told).toBe(true);
+  });
+
   it('delivers a large body intact to a slow sink, pausing the upstream meanwhile', async () => {
     const answer = await send('/big');
     const received: Buffer[] = [];

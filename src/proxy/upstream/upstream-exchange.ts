@@ -26,6 +26,7 @@ export interface UpstreamBody {
   discard(): void;
   /** Abandons the answer (the upstream connection is closed); readers get `reason`. */
   destroy(reason?: Error): void;
+  /** Runs `listener` when the body closes; at once if it already has. */
   once(event: 'close', listener: () => void): unknown;
 }
 
@@ -152,6 +153,18 @@ export class UpstreamExchange extends EventEmitter implements Dispatcher.Dispatc
     if (this.#closed) return;
     this.#failBody(reason);
     this.#abort?.(reason);
+  }
+
+  /**
+   * A small answer is often complete before anyone asks to hear of its end: a `close` listener added
+   * after that runs at once, so whoever holds a resource until then (an open-stream hold) lets it go.
+   */
+  override once(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    if (event === 'close' && this.#closed) {
+      listener();
+      return this;
+    }
+    return super.once(event, listener);
   }
 
   // --- internals ---
