@@ -279,6 +279,16 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
       for (let attempt = 1; ; attempt++) {
         try {
           return await db.transaction().execute(async (trx) => {
+            if (dialect === 'postgres') {
+              // With no head row yet there is nothing to lock: concurrent first appends raced (duplicate
+              // seqs, deadlocks Postgres takes a second to notice) until a pool wait gave up. A
+              // placeholder row gives every append one row to queue on.
+              await trx
+                .insertInto('meta')
+                .values({ name: AUDIT_HEAD, value: '' })
+                .onConflict((oc) => oc.column('name').doNothing())
+                .execute();
+            }
             const headRow = await trx
               .selectFrom('meta')
               .select('value')
