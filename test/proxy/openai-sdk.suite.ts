@@ -48,6 +48,20 @@ describe('proxy with the official OpenAI SDK', () => {
     });
   });
 
+  it('forwards a large non-streaming answer whole, with its usage', async () => {
+    const { key } = await env.createKey();
+    // Tens of thousands of words: far more than arrives in one read of the upstream socket.
+    const completion = await env
+      .openai(key)
+      .chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write at length' }] },
+        { headers: { 'x-fake-output-tokens': '30000' } },
+      );
+    expect(completion.choices[0]?.message.content).toBe(completionText(30_000));
+    expect(Buffer.byteLength(completion.choices[0]?.message.content ?? '')).toBeGreaterThan(128 * 1024);
+    expect(completion.usage?.completion_tokens).toBe(30_000);
+  });
+
   it('streams chat chunk by chunk with the usage chunk when the client asks for include_usage', async () => {
     const { id, key } = await env.createKey();
     const client = env.openai(key);

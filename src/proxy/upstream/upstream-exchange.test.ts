@@ -86,6 +86,11 @@ describe('UpstreamExchange', () => {
     expect(Buffer.concat(received).equals(BIG)).toBe(true);
   });
 
+  it('collects an answer larger than what may wait for a reader when it is read whole', async () => {
+    const answer = await send('/big');
+    expect((await answer.body.whole()).equals(BIG)).toBe(true);
+  });
+
   it('gives a reader the reason it was destroyed with, and closes the upstream connection', async () => {
     const answer = await send('/hang');
     const whole = answer.body.whole();

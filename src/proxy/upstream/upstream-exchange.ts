@@ -91,7 +91,8 @@ export class UpstreamExchange extends EventEmitter implements Dispatcher.Dispatc
     if (this.#discarding) return true;
     this.#waiting.push(chunk);
     this.#waitingBytes += chunk.length;
-    return this.#waitingBytes < MAX_WAITING_BYTES;
+    // The bound is for chunks nobody has asked for yet; a whole() reader takes them all.
+    return this.#whole !== undefined || this.#waitingBytes < MAX_WAITING_BYTES;
   }
 
   onComplete(): void {
