@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import { GatewayError } from '../domain/errors.js';
 import { newId } from '../lib/ids.js';
-import { exceedsJsonDepth } from '../lib/json-depth.js';
 import type { Dialect } from '../proxy/upstream/providers/provider-adapter.js';
+import { jsonDepthRefusal } from './hardening.js';
 import { type ProxyCall, writeRefusal } from './proxy-responder.js';
 import { PROXY_METHODS } from './proxy-routes.js';
 
@@ -94,13 +94,9 @@ export function createProxyFrontDoor(deps: FrontDoorDeps) {
     }
     readRequestBody(req, deps.maxBodyBytes).then(
       (body) => {
-        if (exceedsJsonDepth(body, deps.maxJsonDepth)) {
-          refuse(
-            new GatewayError(
-              'invalid_json',
-              `the JSON body is nested deeper than ${deps.maxJsonDepth} levels`,
-            ),
-          );
+        const tooDeep = jsonDepthRefusal(body, deps.maxJsonDepth);
+        if (tooDeep) {
+          refuse(tooDeep);
           return;
         }
         call.body = body;
@@ -117,12 +113,14 @@ function lastOf(addresses: string[]): string {
   return addresses[addresses.length - 1] ?? '';
 }
 
+const tooLarge = () => new GatewayError('body_too_large', 'the request body is too large');
+
 /** The whole body, refused past `limit` bytes or when it does not match its content-length. */
 function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > limit) {
-      reject(new GatewayError('body_too_large', 'the request body is too large'));
+      reject(tooLarge());
       return;
     }
     const chunks: Buffer[] = [];
@@ -135,7 +133,7 @@ function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       received += chunk.length;
-      if (received > limit) stop(new GatewayError('body_too_large', 'the request body is too large'));
+      if (received > limit) stop(tooLarge());
       else chunks.push(chunk);
     };
     const onEnd = () => {

@@ -21,13 +21,6 @@ export interface ProxyRoutesDeps {
   inFlight: Set<Promise<void>>;
 }
 
-export interface ProxyHardening {
-  /** Slows clients that keep presenting keys that do not work. */
-  throttle: AuthThrottle;
-  /** Deepest nesting accepted in a JSON body. */
-  maxJsonDepth: number;
-}
-
 /** One proxied request, already read and routed by an HTTP shell. */
 export interface ProxyCall {
   requestId: string;
@@ -50,7 +43,11 @@ export interface ProxyCall {
  * front door and the Fastify routes behind it) end here, so every proxied answer is written one way.
  */
 export function createProxyResponder(
-  deps: ProxyRoutesDeps & { throttle: AuthThrottle; logger: Logger },
+  deps: ProxyRoutesDeps & {
+    /** Slows clients that keep presenting keys that do not work. */
+    throttle: AuthThrottle;
+    logger: Logger;
+  },
 ): (call: ProxyCall) => Promise<void> {
   const serve = async (call: ProxyCall): Promise<void> => {
     const { res, requestId, providerName } = call;

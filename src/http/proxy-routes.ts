@@ -1,9 +1,8 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../domain/errors.js';
-import { exceedsJsonDepth } from '../lib/json-depth.js';
 import { errorBody } from './error-envelopes.js';
-import type { ProxyCall, ProxyHardening, ProxyRoutesDeps } from './proxy-responder.js';
+import { jsonDepthRefusal } from './hardening.js';
+import type { ProxyCall, ProxyRoutesDeps } from './proxy-responder.js';
 import { toGatewayError } from './to-gateway-error.js';
 
 export const PROXY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -15,19 +14,18 @@ export const PROXY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  */
 export async function proxyRoutes(
   app: FastifyInstance,
-  deps: Pick<ProxyRoutesDeps, 'dialectOf' | 'maxBodyBytes'> &
-    Pick<ProxyHardening, 'maxJsonDepth'> & { respond: (call: ProxyCall) => Promise<void> },
+  deps: Pick<ProxyRoutesDeps, 'dialectOf' | 'maxBodyBytes'> & {
+    /** Deepest nesting accepted in a JSON body. */
+    maxJsonDepth: number;
+    respond: (call: ProxyCall) => Promise<void>;
+  },
 ): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (req, body, done) => {
     const json = String(req.headers['content-type'] ?? '').includes('json');
-    if (json && exceedsJsonDepth(body as Buffer, deps.maxJsonDepth)) {
-      done(
-        new GatewayError('invalid_json', `the JSON body is nested deeper than ${deps.maxJsonDepth} levels`),
-      );
-      return;
-    }
-    done(null, body);
+    const tooDeep = json ? jsonDepthRefusal(body as Buffer, deps.maxJsonDepth) : undefined;
+    if (tooDeep) done(tooDeep);
+    else done(null, body);
   });
 
   const providerOf = (request: FastifyRequest): string | null =>

@@ -39,13 +39,7 @@ export class SeriesCounter {
 
   /** The series for `labels`; the same one for equal labels. */
   series(labels: Labels): CounterSeries {
-    const id = seriesId(labels);
-    let entry = this.#series.get(id);
-    if (!entry) {
-      entry = { labels, value: 0 };
-      this.#series.set(id, entry);
-    }
-    const found = entry;
+    const found = entryFor(this.#series, labels, () => ({ labels, value: 0 }));
     return {
       inc(value = 1) {
         found.value += value;
@@ -77,13 +71,12 @@ export class SeriesHistogram {
   }
 
   series(labels: Labels): HistogramSeries {
-    const id = seriesId(labels);
-    let entry = this.#series.get(id);
-    if (!entry) {
-      entry = { labels, counts: this.upperBounds.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(id, entry);
-    }
-    const found = entry;
+    const found = entryFor(this.#series, labels, () => ({
+      labels,
+      counts: this.upperBounds.map(() => 0),
+      sum: 0,
+      count: 0,
+    }));
     const bounds = this.upperBounds;
     return {
       observe(value) {
@@ -119,9 +112,16 @@ export class SeriesHistogram {
   }
 }
 
-function seriesId(labels: Labels): string {
-  return Object.keys(labels)
+/** The entry of a metric's series for `labels` (equal labels in any key order are one series). */
+function entryFor<T>(series: Map<string, T>, labels: Labels, create: () => T): T {
+  const id = Object.keys(labels)
     .sort()
     .map((name) => `${name}\u0000${labels[name]}`)
     .join('\u0001');
+  let entry = series.get(id);
+  if (!entry) {
+    entry = create();
+    series.set(id, entry);
+  }
+  return entry;
 }

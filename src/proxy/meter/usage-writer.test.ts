@@ -64,6 +64,10 @@ const event = (i: number): UsageEvent => ({
   streamed: false,
 });
 
+/** A writer whose timer never fires within a test: batches go out on flush() and close() only. */
+const writerOver = (store: Store) =>
+  createUsageWriter({ store, logger: createLogger('silent'), flushIntervalMs: 60_000, batchSize: 10 });
+
 const requestsStored = async (s: Store) =>
   (await s.queryUsage({ from: 0, to: Number.POSITIVE_INFINITY }, 'day')).reduce(
     (n, row) => n + row.requests,
@@ -79,12 +83,7 @@ describe('the usage writer', () => {
       insertUsage: (events) =>
         failures-- > 0 ? Promise.reject(new Error('disk full')) : real.insertUsage(events),
     };
-    const writer = createUsageWriter({
-      store: flaky,
-      logger: createLogger('silent'),
-      flushIntervalMs: 60_000,
-      batchSize: 10,
-    });
+    const writer = writerOver(flaky);
     for (let i = 0; i < 3; i++) writer.record(event(i));
     await expect(writer.flush()).rejects.toThrow('disk full');
     expect(writer.depth()).toBe(3);
@@ -100,12 +99,7 @@ describe('the usage writer', () => {
       ...real,
       touchKeys: (keys) => (failures-- > 0 ? Promise.reject(new Error('locked')) : real.touchKeys(keys)),
     };
-    const writer = createUsageWriter({
-      store: flaky,
-      logger: createLogger('silent'),
-      flushIntervalMs: 60_000,
-      batchSize: 10,
-    });
+    const writer = writerOver(flaky);
     for (let i = 0; i < 3; i++) writer.record(event(i));
     await writer.flush();
     expect(writer.depth()).toBe(0);
@@ -125,12 +119,7 @@ describe('the usage writer', () => {
         return real.insertUsage(events);
       },
     };
-    const writer = createUsageWriter({
-      store: gated,
-      logger: createLogger('silent'),
-      flushIntervalMs: 60_000,
-      batchSize: 10,
-    });
+    const writer = writerOver(gated);
     for (let i = 0; i < 3; i++) writer.record(event(i));
     let firstDone = false;
     let secondDone = false;

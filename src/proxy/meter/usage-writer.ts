@@ -38,9 +38,10 @@ export function createUsageWriter(deps: {
   let queue: UsageEvent[] = [];
   let running: Promise<void> | undefined;
   let closed = false;
-  // Events are stored in the order they were recorded: a count of each says what a flush waits for.
+  // Events are stored in the order they were recorded, and leave the queue once stored: the count
+  // recorded so far, less what is still queued, says how far storage has come.
   let recorded = 0;
-  let stored = 0;
+  const stored = () => recorded - queue.length;
   let waiters: { through: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   const writeBatches = async () => {
@@ -64,10 +65,10 @@ export function createUsageWriter(deps: {
         throw error;
       }
       queue = queue.slice(batch.length);
-      stored += batch.length;
       if (waiters.length > 0) {
-        const done = waiters.filter((waiter) => waiter.through <= stored);
-        waiters = waiters.filter((waiter) => waiter.through > stored);
+        const through = stored();
+        const done = waiters.filter((waiter) => waiter.through <= through);
+        waiters = waiters.filter((waiter) => waiter.through > through);
         for (const waiter of done) waiter.resolve();
       }
       // The events are stored: a failed `last_used_at` update must not send them round again (their
@@ -104,7 +105,7 @@ export function createUsageWriter(deps: {
     },
     flush() {
       const through = recorded;
-      if (stored >= through) return Promise.resolve();
+      if (stored() >= through) return Promise.resolve();
       return new Promise((resolve, reject) => {
         waiters.push({ through, resolve, reject });
         // A write in progress may have started before these events arrived: one follows it.
