@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
 import { GatewayError } from '../domain/errors.js';
 import type { KeyStatus } from '../domain/records.js';
 import type { CancelSignal } from '../lib/cancel-signal.js';
@@ -12,7 +11,7 @@ import { type InspectedRequest, inspectRequest } from './inspect/inspect-request
 import { filterModelList } from './meter/filter-model-list.js';
 import { usageFromJson } from './meter/json-usage.js';
 import { createMeter, type MeterContext, type MeterDeps, type MeteredRequest } from './meter/meter.js';
-import { createUsageTap } from './meter/usage-tap.js';
+import { createUsageTap, type TapOutput } from './meter/usage-tap.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './upstream/headers.js';
 import { KeyCutOff, keyCutError, type OpenStreams } from './upstream/open-streams.js';
 import type { LiveProvider, ProviderDirectory } from './upstream/provider-directory.js';
@@ -41,10 +40,16 @@ export interface ProxyRequest {
 
 export type ProxyReply =
   | { kind: 'refused'; error: GatewayError; dialect: Dialect }
-  | { kind: 'stream'; status: number; headers: OutgoingHttpHeaders; body: Readable }
+  | { kind: 'stream'; status: number; headers: OutgoingHttpHeaders; body: StreamedBody }
   /** A whole answer, read before any of it is sent (small JSON bodies). */
   | { kind: 'buffer'; status: number; headers: OutgoingHttpHeaders; body: Buffer }
   | { kind: 'json'; status: number; headers: OutgoingHttpHeaders; body: unknown };
+
+/** A body that goes to the client as it arrives, written straight into the client's response. */
+export interface StreamedBody {
+  /** Resolves once `out` has closed, with the error that cut the body short, if one did. */
+  deliverTo(out: TapOutput): Promise<Error | undefined>;
+}
 
 export interface PipelineDeps extends MeterDeps {
   keys: KeyDirectory;
@@ -171,9 +176,15 @@ export function createProxyPipeline(deps: PipelineDeps) {
       now: deps.clock.now,
       onDone: (result) => metered.finish({ status: response.status, ...result }),
     });
-    response.body.pipeTo(tap);
     deps.openStreams?.track(key.record.id, tap, response.body);
-    return { kind: 'stream', status: response.status, headers, body: tap };
+    const streamed: StreamedBody = {
+      deliverTo(out) {
+        const delivered = tap.deliverTo(out);
+        response.body.pipeTo(tap);
+        return delivered;
+      },
+    };
+    return { kind: 'stream', status: response.status, headers, body: streamed };
   }
 }
 

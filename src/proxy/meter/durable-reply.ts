@@ -1,5 +1,5 @@
-import { pipeline, Transform } from 'node:stream';
 import type { ProxyReply } from '../pipeline.js';
+import type { TapOutput } from './usage-tap.js';
 
 /**
  * Makes a reply's usage durable before the client can have the whole of it: the last chunk of the
@@ -14,21 +14,30 @@ export function durableReply(
 ): ProxyReply | Promise<ProxyReply> {
   if (reply.kind === 'json' || reply.kind === 'buffer') return persisted().then(() => reply);
   if (reply.kind !== 'stream') return reply;
-  let held: Buffer | undefined;
-  const holdLast = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+  const { body } = reply;
+  return { ...reply, body: { deliverTo: (out) => body.deliverTo(holdingLastChunk(out, persisted)) } };
+}
+
+/** `out`, with each chunk written one chunk late and the last one only once `persisted()` settles. */
+function holdingLastChunk(out: TapOutput, persisted: () => Promise<void>): TapOutput {
+  let held: Buffer | string | undefined;
+  return {
+    write(chunk) {
       const previous = held;
       held = chunk;
-      callback(null, previous);
+      return previous === undefined || out.write(previous);
     },
-    flush(callback) {
-      persisted().then(
-        () => callback(null, held),
-        () => callback(null, held),
-      );
+    end() {
+      const release = () => {
+        if (held !== undefined) out.write(held);
+        out.end();
+      };
+      persisted().then(release, release);
     },
-  });
-  // pipeline: a client that goes away destroys holdLast, which destroys (aborts) the upstream body.
-  pipeline(reply.body, holdLast, () => undefined);
-  return { ...reply, body: holdLast };
+    destroy: (error) => out.destroy(error),
+    once: (event, listener) => out.once(event, listener),
+    get writableFinished() {
+      return out.writableFinished;
+    },
+  };
 }

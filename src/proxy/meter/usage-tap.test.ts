@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TokenCounts } from '../../domain/usage.js';
@@ -182,10 +182,24 @@ interface TapRun {
 
 type RunOptions = Partial<Omit<TapOptions, 'onDone'>> & Pick<TapOptions, 'adapter' | 'endpoint'>;
 
+/** A stand-in for the client's response that keeps what it is sent. */
+function clientOutput(options: { highWaterMark?: number } = {}) {
+  const received: Buffer[] = [];
+  const out = new Writable({
+    ...options,
+    write(chunk: Buffer, _encoding, callback) {
+      received.push(chunk);
+      callback();
+    },
+  });
+  out.on('error', () => {});
+  return { out, received };
+}
+
 /** Writes `chunks` into a tap and collects what reached the client and every onDone report. */
 async function runTap(chunks: Buffer[], options: RunOptions): Promise<TapRun> {
   const results: TapResult[] = [];
-  const received: Buffer[] = [];
+  const { out, received } = clientOutput();
   const tap = createUsageTap({
     kind: 'sse',
     dropUsageChunk: false,
@@ -193,11 +207,10 @@ async function runTap(chunks: Buffer[], options: RunOptions): Promise<TapRun> {
     ...options,
     onDone: (result) => results.push(result),
   });
-  tap.on('data', (chunk: Buffer) => received.push(chunk));
-  const closed = once(tap, 'close');
+  const delivered = tap.deliverTo(out);
   for (const chunk of chunks) tap.write(chunk);
   tap.end();
-  await closed;
+  expect(await delivered).toBeUndefined();
   return { output: Buffer.concat(received), results };
 }
 
@@ -317,11 +330,11 @@ describe('usage tap text collection', () => {
       now: () => 0,
       onDone: (r) => results.push(r),
     });
-    tap.resume();
+    const delivered = tap.deliverTo(clientOutput().out);
     tap.write(Buffer.from(frame('Hello') + frame(', "wörld"')));
     tap.write(Buffer.from(frame('\n!').slice(0, 20)));
     tap.destroy();
-    await new Promise((resolve) => tap.on('close', resolve));
+    await delivered;
     expect(results).toHaveLength(1);
     expect(results[0]?.complete).toBe(false);
     expect(results[0]?.deliveredText).toBe('Hello, "wörld"');
@@ -342,12 +355,13 @@ describe('usage tap lifecycle', () => {
       now: clock.now,
       onDone: (r) => results.push(r),
     });
-    tap.resume();
+    const delivered = tap.deliverTo(clientOutput().out);
     t = 1_250;
     tap.write(Buffer.from(OPENAI_CHAT[0] ?? ''));
     t = 9_999;
-    tap.end(Buffer.from(OPENAI_CHAT.slice(1).join('')));
-    await new Promise((resolve) => tap.on('close', resolve));
+    tap.write(Buffer.from(OPENAI_CHAT.slice(1).join('')));
+    tap.end();
+    await delivered;
     expect(results).toHaveLength(1);
     expect(results[0]?.firstByteAt).toBe(1_250);
   });
@@ -362,12 +376,12 @@ describe('usage tap lifecycle', () => {
       now: () => 5,
       onDone: (r) => results.push(r),
     });
-    const forwarded: Buffer[] = [];
-    tap.on('data', (chunk: Buffer) => forwarded.push(chunk));
+    const { out, received: forwarded } = clientOutput();
+    const delivered = tap.deliverTo(out);
     const firstTwo = Buffer.from(ANTHROPIC_MESSAGES.slice(0, 2).join(''));
-    await new Promise<void>((resolve) => tap.write(firstTwo, () => resolve()));
-    tap.destroy();
-    await new Promise((resolve) => tap.on('close', resolve));
+    tap.write(firstTwo);
+    tap.destroy(new Error('upstream reset'));
+    expect((await delivered)?.message).toBe('upstream reset');
     expect(results).toEqual([
       {
         tokens: { inputTokens: 40, outputTokens: 1, cachedTokens: 10, cacheWriteTokens: 5 },
@@ -389,12 +403,68 @@ describe('usage tap lifecycle', () => {
       now: () => 5,
       onDone: (r) => results.push(r),
     });
-    tap.on('error', () => {});
+    let closed = false;
+    tap.once('close', () => {
+      closed = true;
+    });
     tap.destroy(new Error('upstream reset'));
-    await new Promise((resolve) => tap.on('close', resolve));
+    // Destroyed before the client's response was there (a key revoked meanwhile): closed at once,
+    // and the response it is later given is cut with the same reason.
+    expect(closed).toBe(true);
+    const { out } = clientOutput();
+    expect((await tap.deliverTo(out))?.message).toBe('upstream reset');
+    expect(out.destroyed).toBe(true);
     expect(results).toEqual([
       { tokens: null, complete: false, firstByteAt: null, bytes: 0, deliveredText: '' },
     ]);
+  });
+
+  it("passes the client's backpressure to the writer and its drain back", async () => {
+    const { out } = clientOutput({ highWaterMark: 16 });
+    let finishWrite: (() => void) | undefined;
+    out._write = (_chunk, _encoding, callback) => {
+      finishWrite = callback;
+    };
+    const tap = createUsageTap({
+      ...openAi,
+      kind: 'sse',
+      dropUsageChunk: false,
+      now: () => 0,
+      onDone: () => {},
+    });
+    void tap.deliverTo(out);
+    expect(tap.write(Buffer.from(OPENAI_CHAT.join('')))).toBe(false);
+    let drained = false;
+    tap.once('drain', () => {
+      drained = true;
+    });
+    finishWrite?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(true);
+  });
+
+  it('reports once, as incomplete, and closes when the client goes away mid-stream', async () => {
+    const results: TapResult[] = [];
+    const tap = createUsageTap({
+      ...openAi,
+      kind: 'sse',
+      dropUsageChunk: false,
+      now: () => 0,
+      onDone: (r) => results.push(r),
+    });
+    const { out } = clientOutput();
+    const delivered = tap.deliverTo(out);
+    let closed = 0;
+    tap.once('close', () => closed++);
+    tap.write(Buffer.from(OPENAI_CHAT.slice(0, 2).join('')));
+    out.destroy();
+    expect((await delivered)?.message).toBe('the client closed the connection');
+    expect(closed).toBe(1);
+    expect(results).toHaveLength(1);
+    expect(results[0]?.complete).toBe(false);
+    // The writer still holding the tap is told nothing more goes through.
+    expect(tap.write(Buffer.from(OPENAI_CHAT.slice(2).join('')))).toBe(true);
+    expect(results).toHaveLength(1);
   });
 
   it('reports once, as complete, when a stream ends normally and then closes', async () => {

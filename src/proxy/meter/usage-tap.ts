@@ -1,7 +1,7 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { TokenCounts } from '../../domain/usage.js';
 import type { ProviderAdapter } from '../upstream/providers/provider-adapter.js';
+import type { BodySink } from '../upstream/upstream-exchange.js';
 import { usageFromJson } from './json-usage.js';
 import { frameData, SseFrames } from './sse-frames.js';
 
@@ -32,13 +32,34 @@ export interface TapOptions {
 /** JSON bodies larger than this are forwarded but not parsed for usage. */
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
+/** Where the tap writes: the client's response, its head already sent. */
+export interface TapOutput {
+  write(chunk: Buffer | string): boolean;
+  end(): void;
+  destroy(error?: Error): void;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  readonly writableFinished: boolean;
+}
+
+/**
+ * The sink an upstream body is piped into. It writes each chunk straight to the client's response,
+ * so a stream costs one writable (the response) and no extra readable side or pipe per chunk.
+ */
+export interface UsageTap extends BodySink {
+  /**
+   * Starts writing to `out`. Resolves when `out` has closed: with the error that cut the body short
+   * (an upstream failure, a revoked key), or one saying the client left, or undefined when complete.
+   */
+  deliverTo(out: TapOutput): Promise<Error | undefined>;
+}
+
 /**
  * Sits between the upstream body and the client. Chunks pass through as they arrive (an SSE
  * event is forwarded as soon as its last byte is in); on the way it reads token usage: from SSE
  * events that mention usage, or from the whole JSON body. Nothing but a JSON body below the cap is
  * ever held in memory.
  */
-export function createUsageTap(options: TapOptions): Transform {
+export function createUsageTap(options: TapOptions): UsageTap {
   const { adapter, endpoint, kind } = options;
   let tokens: Partial<TokenCounts> | null = null;
   let firstByteAt: number | null = null;
@@ -49,6 +70,10 @@ export function createUsageTap(options: TapOptions): Transform {
   const frames = new SseFrames();
   let deliveredText = '';
   const decoder = new StringDecoder('utf8');
+  let out: TapOutput | undefined;
+  let failure: Error | undefined;
+  let closed = false;
+  const closeListeners: Array<() => void> = [];
 
   const merge = (found: Partial<TokenCounts> | null) => {
     if (found) tokens = { ...tokens, ...found };
@@ -80,46 +105,81 @@ export function createUsageTap(options: TapOptions): Transform {
     options.onDone({ tokens, complete, firstByteAt, bytes, deliveredText });
   };
 
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      if (firstByteAt === null) firstByteAt = options.now();
-      if (kind === 'sse') {
-        const text = decoder.write(chunk);
-        if (!options.dropUsageChunk) {
-          // Nothing to remove: forward the original bytes untouched and only read along.
-          for (const frame of frames.push(text)) inspectFrame(frame);
-          bytes += chunk.length;
-          callback(null, chunk);
-          return;
-        }
-        let out = '';
-        for (const frame of frames.push(text)) if (inspectFrame(frame)) out += frame;
-        bytes += Buffer.byteLength(out);
-        callback(null, out.length > 0 ? out : undefined);
-        return;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    finish(false);
+    for (const listener of closeListeners.splice(0)) listener();
+  };
+
+  /** What of `chunk` goes to the client: the chunk itself, or (when dropping) the events kept. */
+  const forwarded = (chunk: Buffer): Buffer | string => {
+    if (kind === 'sse') {
+      const text = decoder.write(chunk);
+      if (!options.dropUsageChunk) {
+        // Nothing to remove: forward the original bytes untouched and only read along.
+        for (const frame of frames.push(text)) inspectFrame(frame);
+        bytes += chunk.length;
+        return chunk;
       }
-      if (kind === 'json' && jsonBytes <= MAX_JSON_BYTES) {
-        jsonChunks.push(chunk);
-        jsonBytes += chunk.length;
-      }
-      bytes += chunk.length;
-      callback(null, chunk);
+      let kept = '';
+      for (const frame of frames.push(text)) if (inspectFrame(frame)) kept += frame;
+      bytes += Buffer.byteLength(kept);
+      return kept;
+    }
+    if (kind === 'json' && jsonBytes <= MAX_JSON_BYTES) {
+      jsonChunks.push(chunk);
+      jsonBytes += chunk.length;
+    }
+    bytes += chunk.length;
+    return chunk;
+  };
+
+  return {
+    deliverTo(output) {
+      return new Promise((resolve) => {
+        output.once('close', () => {
+          close();
+          resolve(
+            failure ?? (output.writableFinished ? undefined : new Error('the client closed the connection')),
+          );
+        });
+        if (closed) output.destroy(failure);
+        else out = output;
+      });
     },
-    flush(callback: TransformCallback) {
+    write(chunk) {
+      if (done || !out) return true;
+      if (firstByteAt === null) firstByteAt = options.now();
+      const data = forwarded(chunk);
+      return data.length === 0 || out.write(data);
+    },
+    end() {
+      if (done || !out) return;
       if (kind === 'sse') {
         const rest = frames.rest() + decoder.end();
         // Without dropping, these bytes were already forwarded as they came; only read them.
         if (rest.length > 0 && inspectFrame(rest) && options.dropUsageChunk) {
-          this.push(rest);
+          out.write(rest);
           bytes += Buffer.byteLength(rest);
         }
       }
       finish(true);
-      callback();
+      out.end();
     },
-  });
-  transform.on('close', () => finish(false));
-  return transform;
+    destroy(error) {
+      if (closed) return;
+      failure ??= error;
+      if (out) out.destroy(error);
+      else close();
+    },
+    once(event, listener) {
+      if (event === 'drain') out?.once('drain', listener);
+      else if (closed) listener();
+      else closeListeners.push(listener);
+      return undefined;
+    },
+  };
 }
 
 /**
