@@ -1,7 +1,13 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { rememberRecent } from '../lib/recent-memo.js';
 
-/** The network an address belongs to for "first use from a new network": IPv4 /24, IPv6 /64. */
-export function networkOf(ip: string): string {
+/**
+ * The network an address belongs to for "first use from a new network": IPv4 /24, IPv6 /64.
+ * Remembered per address, since a client calls from the same few again and again.
+ */
+export const networkOf = rememberRecent(computeNetwork);
+
+function computeNetwork(ip: string): string {
   const mapped = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
   if (isIPv4(mapped)) {
     const [a, b, c] = mapped.split('.');

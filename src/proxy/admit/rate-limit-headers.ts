@@ -10,26 +10,36 @@ export function formatDuration(ms: number): string {
   return `${minutes}m${Math.round((clamped % 60_000) / 1000)}s`;
 }
 
+/** The two rates with headers, and their header names, built once. */
+const RATES = (
+  [
+    ['rpm', 'requests'],
+    ['tpm', 'tokens'],
+  ] as const
+).map(([limit, suffix]) => ({
+  limit,
+  limitHeader: `x-ratelimit-limit-${suffix}`,
+  remainingHeader: `x-ratelimit-remaining-${suffix}`,
+  resetHeader: `x-ratelimit-reset-${suffix}`,
+}));
+
 /**
  * OpenAI's rate-limit headers for the tightest request and token rates among the key's and its
  * project's limits, sent on success and on refusal alike.
  */
 export function rateLimitHeaders(infos: readonly ClaimInfo[], states: readonly CounterState[], now: number) {
   const headers: Record<string, string> = {};
-  for (const [limit, suffix] of [
-    ['rpm', 'requests'],
-    ['tpm', 'tokens'],
-  ] as const) {
+  for (const rate of RATES) {
     let tightest: CounterState | undefined;
-    for (const [i, info] of infos.entries()) {
+    for (let i = 0; i < infos.length; i++) {
       const state = states[i];
-      if (info.limit !== limit || !state) continue;
+      if (infos[i]?.limit !== rate.limit || !state) continue;
       if (!tightest || state.remaining < tightest.remaining) tightest = state;
     }
     if (!tightest) continue;
-    headers[`x-ratelimit-limit-${suffix}`] = String(tightest.limit);
-    headers[`x-ratelimit-remaining-${suffix}`] = String(Math.max(0, tightest.remaining));
-    headers[`x-ratelimit-reset-${suffix}`] = formatDuration((tightest.resetAt ?? now) - now);
+    headers[rate.limitHeader] = String(tightest.limit);
+    headers[rate.remainingHeader] = String(Math.max(0, tightest.remaining));
+    headers[rate.resetHeader] = formatDuration((tightest.resetAt ?? now) - now);
   }
   return headers;
 }

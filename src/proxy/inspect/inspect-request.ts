@@ -1,5 +1,6 @@
 import { GatewayError } from '../../domain/errors.js';
 import { isValidModelName } from '../../domain/model-name.js';
+import { rememberRecent } from '../../lib/recent-memo.js';
 import { modelFromMultipart } from './multipart-model.js';
 
 /** Endpoints named in scopes; a path is matched to the longest one it starts with. */
@@ -56,6 +57,14 @@ export function endpointOf(path: string): string {
   return KNOWN_ENDPOINTS.find((known) => bare === known || bare.startsWith(`${known}/`)) ?? bare;
 }
 
+/** The endpoint of a path, refusing dot segments; remembered, as clients call the same few paths. */
+const checkedEndpointOf = rememberRecent((path: string): string => {
+  if (hasDotSegment(path)) {
+    throw new GatewayError('validation_error', 'the request path must not contain "." or ".." segments');
+  }
+  return endpointOf(path);
+});
+
 /**
  * Reads what governance needs from a request: endpoint, model and whether it streams. Model names
  * are validated here, before they reach a scope check, a URL, a log line or a metric.
@@ -66,12 +75,9 @@ export function inspectRequest(
   headers: Record<string, unknown>,
   body: Buffer | undefined,
 ) {
-  const endpoint = endpointOf(path);
+  const endpoint = checkedEndpointOf(path);
   let model: unknown = null;
   let json: Record<string, unknown> | undefined;
-  if (hasDotSegment(path)) {
-    throw new GatewayError('validation_error', 'the request path must not contain "." or ".." segments');
-  }
   // Media types are case-insensitive: `Application/JSON` must not slip past the model scope.
   const contentType = String(headers['content-type'] ?? '').toLowerCase();
 

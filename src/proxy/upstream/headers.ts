@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { rememberRecent } from '../../lib/recent-memo.js';
 
 /** Connection-level headers (RFC 9110 §7.6.1) that never cross a proxy. */
 const HOP_BY_HOP = new Set([
@@ -18,24 +19,21 @@ const CLIENT_SECRETS = new Set(['authorization', 'x-api-key', 'proxy-authorizati
 const REWRITTEN = new Set(['host', 'content-length', 'expect', 'accept-encoding']);
 
 const NONE: ReadonlySet<string> = new Set();
-/** Connection header values seen so far: nearly every request says `keep-alive` or nothing. */
-const connectionNames = new Map<string, ReadonlySet<string>>();
-
-function namedByConnection(connection: string | string[] | undefined): ReadonlySet<string> {
-  if (connection === undefined) return NONE;
-  const value = Array.isArray(connection) ? connection.join(',') : connection;
-  let names = connectionNames.get(value);
-  if (!names) {
-    names = new Set(
+/** Names listed in a Connection header value; nearly every request says `keep-alive` or nothing. */
+const connectionTokens = rememberRecent(
+  (value: string): ReadonlySet<string> =>
+    new Set(
       value
         .split(',')
         .map((token) => token.trim().toLowerCase())
         .filter(Boolean),
-    );
-    if (connectionNames.size >= 256) connectionNames.clear();
-    connectionNames.set(value, names);
-  }
-  return names;
+    ),
+  256,
+);
+
+function namedByConnection(connection: string | string[] | undefined): ReadonlySet<string> {
+  if (connection === undefined) return NONE;
+  return connectionTokens(Array.isArray(connection) ? connection.join(',') : connection);
 }
 
 /**
