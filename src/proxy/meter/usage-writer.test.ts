@@ -109,6 +109,41 @@ describe('the usage writer', () => {
     expect((await real.getKey('key_1'))?.lastUsedAt).toBe(NOW + 3);
   });
 
+  it('does not hold the next batch back while a last-use update is still being written', async () => {
+    const real = await seededStore();
+    let releaseTouch: (() => void) | undefined;
+    const slowTouch: Store = {
+      ...real,
+      touchKeys: async (keys) => {
+        // Only the first update hangs until released.
+        if (releaseTouch === undefined) {
+          await new Promise<void>((resolve) => {
+            releaseTouch = resolve;
+          });
+        }
+        return real.touchKeys(keys);
+      },
+    };
+    const writer = writerOver(slowTouch);
+    writer.record(event(0));
+    await writer.flush();
+    await expect.poll(() => releaseTouch !== undefined).toBe(true);
+    // The first batch's last-use update hangs; the second batch is stored regardless.
+    writer.record(event(1));
+    await writer.flush();
+    expect(await requestsStored(real)).toBe(2);
+    let closed = false;
+    const closing = writer.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    releaseTouch?.();
+    await closing;
+    // The update waiting behind the first one carried the later use.
+    expect((await real.getKey('key_1'))?.lastUsedAt).toBe(NOW + 1);
+  });
+
   it('answers a flush once the events recorded before it are stored, not the ones after', async () => {
     const real = await seededStore();
     const gates: (() => void)[] = [];

@@ -71,12 +71,28 @@ export function createUsageWriter(deps: {
         waiters = waiters.filter((waiter) => waiter.through > through);
         for (const waiter of done) waiter.resolve();
       }
-      // The events are stored: a failed `last_used_at` update must not send them round again (their
-      // ids would collide forever). The next batch of the same keys sets it.
-      await deps.store
-        .touchKeys(lastUsed)
-        .catch((error) => deps.logger.warn({ err: error }, "could not update keys' last use"));
+      touchKeys(lastUsed);
     }
+  };
+
+  // Keys' last use is written after their events are stored, one update at a time and outside the
+  // batch loop: the next batch, and the answers waiting for it, do not wait for it (under Postgres
+  // it is a transaction and a commit of its own). A failed update must not send stored events round
+  // again (their ids would collide forever): it is logged, and the next batch of the same keys sets it.
+  let touching: Promise<void> | undefined;
+  let untouched = new Map<string, number>();
+  const touchKeys = (lastUsed: ReadonlyMap<string, number>) => {
+    for (const [id, at] of lastUsed) untouched.set(id, Math.max(untouched.get(id) ?? 0, at));
+    if (touching || untouched.size === 0) return;
+    const batch = untouched;
+    untouched = new Map();
+    touching = deps.store
+      .touchKeys(batch)
+      .catch((error) => deps.logger.warn({ err: error }, "could not update keys' last use"))
+      .finally(() => {
+        touching = undefined;
+        touchKeys(new Map());
+      });
   };
 
   const flush = (): Promise<void> => {
@@ -118,6 +134,7 @@ export function createUsageWriter(deps: {
       closed = true;
       clearInterval(timer);
       while (queue.length > 0) await flush();
+      while (touching) await touching;
     },
   };
 }
