@@ -59,31 +59,38 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
     }
   };
 
-  const keysOf = (claims: readonly LimitClaim[]) =>
-    claims.flatMap((c) =>
-      c.kind === 'budget' ? [prefix + c.counter, `${prefix}${c.counter}:leases`] : [prefix + c.counter],
-    );
+  // Built with plain loops: these run twice per request in scale-out mode.
+  const keysOf = (claims: readonly LimitClaim[]) => {
+    const keys: string[] = [];
+    for (const c of claims) {
+      keys.push(prefix + c.counter);
+      if (c.kind === 'budget') keys.push(`${prefix}${c.counter}:leases`);
+    }
+    return keys;
+  };
   const argsOf = (
     now: number,
     id: string,
     claims: readonly LimitClaim[],
     mode: 'settle' | 'release' | '' = '',
     actual = { costNano: 0, tokens: 0 },
-  ) => [
-    exact(now),
-    leaseMs,
-    id,
-    mode,
-    exact(actual.costNano),
-    exact(actual.tokens),
-    ...claims.flatMap((c) =>
-      c.kind === 'rate'
-        ? ['r', c.limit, c.windowMs, exact(c.amount), c.unit === 'tokens' ? 't' : 'r']
-        : c.kind === 'concurrency'
-          ? ['c', c.limit, 0, 0, 0]
-          : ['b', exact(c.limitNano), c.hard ? 1 : 0, exact(c.amountNano), exact(c.resetAt)],
-    ),
-  ];
+  ) => {
+    const args: (string | number)[] = [
+      exact(now),
+      leaseMs,
+      id,
+      mode,
+      exact(actual.costNano),
+      exact(actual.tokens),
+    ];
+    for (const c of claims) {
+      if (c.kind === 'rate')
+        args.push('r', c.limit, c.windowMs, exact(c.amount), c.unit === 'tokens' ? 't' : 'r');
+      else if (c.kind === 'concurrency') args.push('c', c.limit, 0, 0, 0);
+      else args.push('b', exact(c.limitNano), c.hard ? 1 : 0, exact(c.amountNano), exact(c.resetAt));
+    }
+    return args;
+  };
   const statesOf = (claims: readonly LimitClaim[], raw: unknown[], now: number) =>
     claims.map((claim, i) => stateOf(claim, Number(raw[i]), now));
 

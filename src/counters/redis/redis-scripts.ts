@@ -55,9 +55,25 @@ end
 local function expire_slots(i)
   redis.call('ZREMRANGEBYSCORE', key[i], '-inf', '(' .. fmt(now))
 end
+-- Each rate counter's stored TAT (false: none), read once per script and kept up to date by set_tat,
+-- so that checking, taking and reporting a rate read Redis once instead of three times.
+local stored_tats = {}
+local function stored_tat(i)
+  local v = stored_tats[key[i]]
+  if v == nil then
+    local stored = redis.call('GET', key[i])
+    v = stored and tonumber(stored) or false
+    stored_tats[key[i]] = v
+  end
+  return v
+end
+local function set_tat(i, text, ...)
+  redis.call('SET', key[i], text, ...)
+  stored_tats[key[i]] = tonumber(text)
+end
 local function tat_of(i)
-  local stored = redis.call('GET', key[i])
-  if stored then return math.max(tonumber(stored), now) end
+  local stored = stored_tat(i)
+  if stored then return math.max(stored, now) end
   return now
 end
 -- What each claim's counter holds now: rate -> TAT, concurrency -> slots, budget -> spent + reserved.
@@ -114,15 +130,14 @@ for i = 1, nclaims do
   local kind, a, b, c, d = claim(i)
   if kind == 'r' then
     local tat = tat_of(i) + c * (b / a)
-    redis.call('SET', key[i], fmt(tat), 'PX', math.ceil(tat - now + b) + 1)
+    set_tat(i, fmt(tat), 'PX', math.ceil(tat - now + b) + 1)
   elseif kind == 'c' then
     redis.call('ZADD', key[i], fmt(now + lease), id)
     redis.call('PEXPIRE', key[i], math.ceil(2 * lease))
   else
-    local reserved = tonumber(redis.call('HGET', key[i], 'reserved'))
-    redis.call('HSET', key[i], 'reserved', fmt(reserved + c))
-    local held = tonumber(redis.call('HGET', key[i], 'r:' .. id) or '0')
-    redis.call('HSET', key[i], 'r:' .. id, fmt(held + c))
+    local v = redis.call('HMGET', key[i], 'reserved', 'r:' .. id)
+    local reserved, held = tonumber(v[1]), tonumber(v[2] or '0')
+    redis.call('HSET', key[i], 'reserved', fmt(reserved + c), 'r:' .. id, fmt(held + c))
     redis.call('ZADD', leases[i], fmt(now + lease), id)
     keep_budget(i, tonumber(d))
   end
@@ -145,17 +160,17 @@ for i = 1, nclaims do
   if kind == 'r' then
     local taken = 0
     if mode == 'release' then taken = c elseif d == 't' then taken = c - tokens end
-    local stored = redis.call('GET', key[i])
+    local stored = stored_tat(i)
     if stored and taken ~= 0 then
-      redis.call('SET', key[i], fmt(tonumber(stored) - taken * (b / a)), 'KEEPTTL')
+      set_tat(i, fmt(stored - taken * (b / a)), 'KEEPTTL')
     end
   elseif kind == 'c' then
     redis.call('ZREM', key[i], id)
   elseif redis.call('EXISTS', key[i]) == 1 then
     settle_expired(i)
-    local held = redis.call('HGET', key[i], 'r:' .. id)
-    if held then
-      local reserved = tonumber(redis.call('HGET', key[i], 'reserved'))
+    local v = redis.call('HMGET', key[i], 'r:' .. id, 'reserved')
+    if v[1] then
+      local reserved = tonumber(v[2])
       redis.call('HSET', key[i], 'reserved', fmt(math.max(0, reserved - c)))
       if mode == 'settle' then redis.call('HINCRBYFLOAT', key[i], 'spent', fmt(cost)) end
       redis.call('HDEL', key[i], 'r:' .. id)
