@@ -137,4 +137,34 @@ describe('opening a data dir', () => {
       );
     },
   );
+
+  it.skipIf(!postgresUrl)(
+    'lets exactly one of several instances started together initialise an empty shared database',
+    async () => {
+      const DATABASE_URL = await createTestDatabase();
+      const masterKey = randomBytes(32).toString('base64');
+      const minted: number[] = [];
+      // Each instance opens, and the one told to initialise mints its owner token (a pause stands
+      // for the rest of start-up) before it marks the database initialised.
+      const start = async (instance: number) => {
+        const dir = join(root, `instance-${instance}`);
+        const opened = await openDataDir(
+          loadConfig({ dataDir: dir }, { DATABASE_URL, KEYWARDEN_MASTER_KEY: masterKey }),
+          'open-or-init',
+        );
+        if (opened.markInitialised) {
+          minted.push(instance);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          await opened.markInitialised();
+        }
+        return opened;
+      };
+      const instances = await Promise.all([1, 2, 3, 4].map(start));
+      expect(minted).toHaveLength(1);
+      // Every instance works with the same key: what one seals, another opens.
+      const sealed = instances[0]?.envelope.seal('sk-live', 'cred_1') ?? '';
+      for (const instance of instances) expect(instance.envelope.open(sealed, 'cred_1')).toBe('sk-live');
+      await Promise.all(instances.map((instance) => instance.store.close()));
+    },
+  );
 });

@@ -19,6 +19,7 @@ export interface OpenedDataDir {
   /**
    * Set when the data dir was not initialised yet: the caller mints the first owner token, then
    * calls this. Marking comes last so a crash in between leaves a data dir that initialises again.
+   * On a shared Postgres, other instances starting meanwhile wait until this has been called.
    */
   markInitialised: (() => Promise<void>) | undefined;
 }
@@ -34,9 +35,18 @@ export async function openDataDir(
 ): Promise<OpenedDataDir> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config);
+  let unlock: (() => Promise<void>) | undefined;
   try {
-    const check = await store.getMeta(CHECK_META);
+    let check = await store.getMeta(CHECK_META);
+    if (check === undefined) {
+      // Instances started together on an empty shared database initialise it one at a time: the
+      // first mints the owner token and marks the database; the others wait, then find it marked.
+      unlock = await store.lockInitialisation();
+      check = await store.getMeta(CHECK_META);
+    }
     if (check !== undefined) {
+      await unlock?.();
+      unlock = undefined;
       if (mode === 'init-only') {
         throw new ConfigError(`${config.dataDir} is already initialised; refusing to overwrite it`);
       }
@@ -56,9 +66,14 @@ export async function openDataDir(
     }
     const source = readMasterKey(config.dataDir, config.masterKey) ?? createMasterKeyFile(config.dataDir);
     const envelope = createEnvelope(source.key, 'provider-credentials');
-    const markInitialised = () => store.setMeta(CHECK_META, envelope.seal(CHECK_PLAINTEXT, CHECK_META));
+    const release = unlock;
+    const markInitialised = async () => {
+      await store.setMeta(CHECK_META, envelope.seal(CHECK_PLAINTEXT, CHECK_META));
+      await release?.();
+    };
     return { store, envelope, markInitialised };
   } catch (error) {
+    await unlock?.().catch(() => undefined);
     await store.close();
     throw error;
   }

@@ -68,6 +68,9 @@ export async function appliedMigrations(db: Kysely<Database>, schema?: string): 
   return rows.rows.map((r) => r.name);
 }
 
+/** The advisory lock id that serialises first-time initialisation (any fixed number: "kw-in"). */
+const INITIALISATION_LOCK = 0x6b772d696e;
+
 /** The Store over Kysely: one query layer for both dialects; only the connection differs. */
 export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
   const byIdOrName = <T extends 'providers' | 'projects'>(table: T, idOrName: string) =>
@@ -84,6 +87,29 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
     async getMeta(name) {
       const row = await db.selectFrom('meta').select('value').where('name', '=', name).executeTakeFirst();
       return row?.value;
+    },
+    async lockInitialisation() {
+      if (dialect === 'sqlite') return async () => undefined;
+      // A session lock lives on one connection: hold a pool connection until the release.
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let acquired = () => {};
+      const locked = new Promise<void>((resolve) => {
+        acquired = resolve;
+      });
+      const held = db.connection().execute(async (connection) => {
+        await sql`select pg_advisory_lock(${INITIALISATION_LOCK})`.execute(connection);
+        acquired();
+        await released;
+        await sql`select pg_advisory_unlock(${INITIALISATION_LOCK})`.execute(connection);
+      });
+      await Promise.race([locked, held]);
+      return async () => {
+        release();
+        await held;
+      };
     },
     async setMeta(name, value) {
       await db

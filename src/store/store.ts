@@ -19,6 +19,12 @@ export interface Store {
 
   getMeta(name: string): Promise<string | undefined>;
   setMeta(name: string, value: string): Promise<void>;
+  /**
+   * Lets one instance at a time initialise a shared database: resolves once no other instance holds
+   * the lock, with its release. Postgres: a session advisory lock, also released when the holder's
+   * connection ends (an instance that died mid-way). SQLite: one process owns a data dir; nothing to wait for.
+   */
+  lockInitialisation(): Promise<() => Promise<void>>;
 
   /** Stores a provider with its first credential (none for a keyless local server), atomically. */
   insertProvider(provider: ProviderRecord, credential: CredentialRecord | undefined): Promise<void>;
