@@ -66,10 +66,9 @@ export async function openDataDir(
     }
     const source = readMasterKey(config.dataDir, config.masterKey) ?? createMasterKeyFile(config.dataDir);
     const envelope = createEnvelope(source.key, 'provider-credentials');
-    const release = unlock;
     const markInitialised = async () => {
       await store.setMeta(CHECK_META, envelope.seal(CHECK_PLAINTEXT, CHECK_META));
-      await release?.();
+      await unlock?.();
     };
     return { store, envelope, markInitialised };
   } catch (error) {

@@ -196,10 +196,9 @@ function clientOutput(options: { highWaterMark?: number } = {}) {
   return { out, received };
 }
 
-/** Writes `chunks` into a tap and collects what reached the client and every onDone report. */
-async function runTap(chunks: Buffer[], options: RunOptions): Promise<TapRun> {
+/** A tap with the tests' defaults (SSE, nothing dropped, clock at 0), and every onDone report it makes. */
+function reportingTap(options: RunOptions) {
   const results: TapResult[] = [];
-  const { out, received } = clientOutput();
   const tap = createUsageTap({
     kind: 'sse',
     dropUsageChunk: false,
@@ -207,6 +206,13 @@ async function runTap(chunks: Buffer[], options: RunOptions): Promise<TapRun> {
     ...options,
     onDone: (result) => results.push(result),
   });
+  return { tap, results };
+}
+
+/** Writes `chunks` into a tap and collects what reached the client and every onDone report. */
+async function runTap(chunks: Buffer[], options: RunOptions): Promise<TapRun> {
+  const { out, received } = clientOutput();
+  const { tap, results } = reportingTap(options);
   const delivered = tap.deliverTo(out);
   for (const chunk of chunks) tap.write(chunk);
   tap.end();
@@ -320,15 +326,11 @@ describe('usage tap text collection', () => {
   it('keeps the generated text the client received, to count a stream cut before its usage', async () => {
     const frame = (content: string) =>
       `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }], usage: null })}\n\n`;
-    const results: TapResult[] = [];
-    const tap = createUsageTap({
+    const { tap, results } = reportingTap({
       adapter: openAiAdapter,
       endpoint: 'chat/completions',
-      kind: 'sse',
       dropUsageChunk: true,
       collectText: true,
-      now: () => 0,
-      onDone: (r) => results.push(r),
     });
     const delivered = tap.deliverTo(clientOutput().out);
     tap.write(Buffer.from(frame('Hello') + frame(', "wörld"')));
@@ -347,14 +349,7 @@ describe('usage tap lifecycle', () => {
   it('reports the first byte time from the injected clock', async () => {
     let t = 1_000;
     const clock = { now: () => t };
-    const results: TapResult[] = [];
-    const tap = createUsageTap({
-      ...openAi,
-      kind: 'sse',
-      dropUsageChunk: false,
-      now: clock.now,
-      onDone: (r) => results.push(r),
-    });
+    const { tap, results } = reportingTap({ ...openAi, now: clock.now });
     const delivered = tap.deliverTo(clientOutput().out);
     t = 1_250;
     tap.write(Buffer.from(OPENAI_CHAT[0] ?? ''));
@@ -367,15 +362,7 @@ describe('usage tap lifecycle', () => {
   });
 
   it('reports once, as incomplete, with the usage seen so far, when destroyed mid-stream', async () => {
-    const results: TapResult[] = [];
-    const tap = createUsageTap({
-      adapter: anthropicAdapter,
-      endpoint: 'messages',
-      kind: 'sse',
-      dropUsageChunk: false,
-      now: () => 5,
-      onDone: (r) => results.push(r),
-    });
+    const { tap, results } = reportingTap({ adapter: anthropicAdapter, endpoint: 'messages', now: () => 5 });
     const { out, received: forwarded } = clientOutput();
     const delivered = tap.deliverTo(out);
     const firstTwo = Buffer.from(ANTHROPIC_MESSAGES.slice(0, 2).join(''));
@@ -395,14 +382,7 @@ describe('usage tap lifecycle', () => {
   });
 
   it('reports once, as incomplete, when destroyed with an error before any byte', async () => {
-    const results: TapResult[] = [];
-    const tap = createUsageTap({
-      ...openAi,
-      kind: 'sse',
-      dropUsageChunk: true,
-      now: () => 5,
-      onDone: (r) => results.push(r),
-    });
+    const { tap, results } = reportingTap({ ...openAi, dropUsageChunk: true, now: () => 5 });
     let closed = false;
     tap.once('close', () => {
       closed = true;
@@ -425,13 +405,7 @@ describe('usage tap lifecycle', () => {
     out._write = (_chunk, _encoding, callback) => {
       finishWrite = callback;
     };
-    const tap = createUsageTap({
-      ...openAi,
-      kind: 'sse',
-      dropUsageChunk: false,
-      now: () => 0,
-      onDone: () => {},
-    });
+    const { tap } = reportingTap(openAi);
     void tap.deliverTo(out);
     expect(tap.write(Buffer.from(OPENAI_CHAT.join('')))).toBe(false);
     let drained = false;
@@ -444,14 +418,7 @@ describe('usage tap lifecycle', () => {
   });
 
   it('reports once, as incomplete, and closes when the client goes away mid-stream', async () => {
-    const results: TapResult[] = [];
-    const tap = createUsageTap({
-      ...openAi,
-      kind: 'sse',
-      dropUsageChunk: false,
-      now: () => 0,
-      onDone: (r) => results.push(r),
-    });
+    const { tap, results } = reportingTap(openAi);
     const { out } = clientOutput();
     const delivered = tap.deliverTo(out);
     let closed = 0;
