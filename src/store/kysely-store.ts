@@ -14,7 +14,6 @@ import {
   fromKey,
   fromProject,
   fromProvider,
-  fromUsage,
   keyPatchToRow,
   toAdminToken,
   toCredential,
@@ -24,7 +23,7 @@ import {
 } from './row-mapping.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
-import { queryUsageFromRollups, upsertRollups } from './usage-rollups.js';
+import { queryUsageFromRollups } from './usage-rollups.js';
 
 const AUDIT_HEAD = 'audit_head';
 const AUDIT_APPEND_ATTEMPTS = 5;
@@ -71,8 +70,14 @@ export async function appliedMigrations(db: Kysely<Database>, schema?: string): 
 /** The advisory lock id that serialises first-time initialisation (any fixed number: "kw-in"). */
 const INITIALISATION_LOCK = 0x6b772d696e;
 
-/** The Store over Kysely: one query layer for both dialects; only the connection differs. */
-export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect']): Store {
+/**
+ * The Store over Kysely: one query layer for both dialects; only the connection differs. Usage
+ * batches are the exception, written by each dialect's own statements (the hottest write there is).
+ */
+export function createKyselyStore(
+  db: Kysely<Database>,
+  dialect: Store['dialect'],
+): Omit<Store, 'insertUsage'> {
   const byIdOrName = <T extends 'providers' | 'projects'>(table: T, idOrName: string) =>
     db
       .selectFrom(table as 'providers')
@@ -244,11 +249,13 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
     },
     async touchKeys(lastUsed) {
       if (lastUsed.size === 0) return;
-      await db.transaction().execute(async (trx) => {
-        for (const [id, at] of lastUsed) {
-          await trx.updateTable('keys').set({ last_used_at: at }).where('id', '=', id).execute();
-        }
-      });
+      // One statement for every key of the batch: one round trip and no transaction of its own.
+      const cases = [...lastUsed].map(([id, at]) => sql`when ${id} then cast(${at} as bigint)`);
+      await db
+        .updateTable('keys')
+        .set({ last_used_at: sql<number>`case id ${sql.join(cases, sql` `)} end` })
+        .where('id', 'in', [...lastUsed.keys()])
+        .execute();
     },
 
     async insertAdminToken(token) {
@@ -282,20 +289,6 @@ export function createKyselyStore(db: Kysely<Database>, dialect: Store['dialect'
       return row ? toAdminToken(row) : undefined;
     },
 
-    async insertUsage(events) {
-      if (events.length === 0) return;
-      const rows = events.map(fromUsage);
-      await db.transaction().execute(async (trx) => {
-        // Bounded statement size: SQLite allows at most 32766 bound parameters per statement.
-        for (let i = 0; i < rows.length; i += 500) {
-          await trx
-            .insertInto('usage_events')
-            .values(rows.slice(i, i + 500))
-            .execute();
-        }
-        await upsertRollups(trx, events);
-      });
-    },
     async queryUsage(filter, groupBy) {
       return queryUsageFromRollups(db, filter, groupBy);
     },

@@ -203,7 +203,8 @@ function adminToken(over: Partial<AdminTokenRecord> = {}): AdminTokenRecord {
   };
 }
 
-function usage(over: Partial<UsageEvent> = {}): UsageEvent {
+/** A usage event with plausible values; ids are unique per call. */
+export function usage(over: Partial<UsageEvent> = {}): UsageEvent {
   return {
     id: nextId('req'),
     ts: T0,

@@ -1,4 +1,4 @@
-import { type Expression, type Kysely, type RawBuilder, type SqlBool, sql, type Transaction } from 'kysely';
+import { type Expression, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import {
   ROLLUP_BUCKETS_MS,
   type UsageEvent,
@@ -72,29 +72,6 @@ export function rollupRows(events: readonly UsageEvent[]): UsageRollupsTable[] {
     }
   }
   return [...rows.values()];
-}
-
-/** Adds the batch's rollups inside the batch's own transaction, so rollups and events never disagree. */
-export async function upsertRollups(
-  trx: Transaction<Database>,
-  events: readonly UsageEvent[],
-): Promise<void> {
-  const rows = rollupRows(events);
-  for (let i = 0; i < rows.length; i += 500) {
-    await trx
-      .insertInto('usage_rollups')
-      .values(rows.slice(i, i + 500))
-      .onConflict((oc) =>
-        oc
-          .columns([...ROLLUP_COLUMNS])
-          .doUpdateSet(
-            Object.fromEntries(
-              SUMMED.map((c) => [c, sql`usage_rollups.${sql.ref(c)} + excluded.${sql.ref(c)}`]),
-            ),
-          ),
-      )
-      .execute();
-  }
 }
 
 /** A stretch of time read from one source: raw events, or rollups of one bucket size. */

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresUrl } from '../../../test/helpers/services.js';
 import { appliedMigrations } from '../kysely-store.js';
 import { migrationProvider } from '../migrations/index.js';
-import { describeStoreContract } from '../store-contract.js';
+import { describeStoreContract, usage } from '../store-contract.js';
 import { openPostgresKysely, openPostgresStore } from './postgres-store.js';
 
 // One database for this file; each test gets its own schema in it, so every store starts empty.
@@ -50,6 +50,30 @@ describe.skipIf(!postgresUrl)('Postgres store', () => {
     await expect(openPostgresStore(url, { schema })).rejects.toThrow(
       /schema is newer than this keywarden.*9999-from-the-future/,
     );
+  });
+
+  it('writes concurrent batches of several instances over the same rollup rows without deadlocking', async () => {
+    const schema = await freshSchema();
+    const instances = await Promise.all([1, 2, 3].map(() => openPostgresStore(url, { schema })));
+    const models = Array.from({ length: 12 }, (_, i) => `model-${String(i).padStart(2, '0')}`);
+    let n = 0;
+    const batch = (order: readonly string[]) =>
+      order.map((model) => {
+        n++;
+        return usage({ model });
+      });
+    try {
+      // Each instance meets the rows in a different order; unsorted, these lock each other in a cycle.
+      const orders = [models, [...models].reverse(), [...models.slice(6), ...models.slice(0, 6)]];
+      for (let round = 0; round < 15; round++) {
+        await Promise.all(instances.map((store, i) => store.insertUsage(batch(orders[i] ?? models))));
+      }
+      const [total] = (await instances[0]?.queryUsage({}, null)) ?? [];
+      expect(total?.requests).toBe(n);
+      expect(total?.costNanoUsd).toBe(n * 1_000);
+    } finally {
+      await Promise.all(instances.map((store) => store.close()));
+    }
   });
 
   it('answers store_unavailable when the database cannot be reached', async () => {

@@ -4,6 +4,7 @@ import { GatewayError } from '../../domain/errors.js';
 import { createKyselyStore, migrateToLatest } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { createPostgresUsageInsert } from './postgres-usage-insert.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -53,7 +54,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await db.destroy();
     throw unreachable(error) ?? error;
   }
-  return reportUnreachable(createKyselyStore(db, 'postgres'));
+  return reportUnreachable({
+    ...createKyselyStore(db, 'postgres'),
+    insertUsage: createPostgresUsageInsert(db),
+  });
 }
 
 /** SQLSTATE classes and socket errors that mean "the database is not there", not "the query is wrong". */
