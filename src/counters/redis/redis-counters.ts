@@ -40,7 +40,22 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
   redis.on('error', () => undefined);
   await redis.connect();
 
+  // The scripts of every request handled in one turn of the event loop leave in one write: a socket
+  // write each cost the gateway more than building the command did, and Redis a read each.
+  // (ioredis' auto-pipelining does this through Pipeline objects: slower here, and +45 MB RSS.)
+  let corked = false;
+  const cork = () => {
+    if (corked) return;
+    const stream = redis.stream;
+    stream.cork();
+    corked = true;
+    setImmediate(() => {
+      corked = false;
+      stream.uncork();
+    });
+  };
   const run = async (script: Script, keys: string[], args: (string | number)[]): Promise<unknown> => {
+    cork();
     try {
       try {
         return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
