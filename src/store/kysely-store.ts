@@ -247,17 +247,6 @@ export function createKyselyStore(
       const updated = await db.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
       return updated ? toKey(updated) : undefined;
     },
-    async touchKeys(lastUsed) {
-      if (lastUsed.size === 0) return;
-      // One statement for every key of the batch: one round trip and no transaction of its own.
-      const cases = [...lastUsed].map(([id, at]) => sql`when ${id} then cast(${at} as bigint)`);
-      await db
-        .updateTable('keys')
-        .set({ last_used_at: sql<number>`case id ${sql.join(cases, sql` `)} end` })
-        .where('id', 'in', [...lastUsed.keys()])
-        .execute();
-    },
-
     async insertAdminToken(token) {
       await db.insertInto('admin_tokens').values(fromAdminToken(token)).execute();
     },

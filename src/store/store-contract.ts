@@ -576,22 +576,23 @@ function describeKeys(get: () => Store) {
       expect(await get().updateKey('key_unknown', { status: 'revoked' })).toBeUndefined();
     });
 
-    it('records last use for the keys given and leaves the others', async () => {
+    it("records each key's last use with its usage batch, never moving it back", async () => {
       const store = get();
       const a = key(web.id);
       const b = key(web.id);
       const c = key(web.id, { lastUsedAt: T0 });
       for (const k of [a, b, c]) await store.insertKey(k);
-      await store.touchKeys(new Map());
-      await store.touchKeys(
-        new Map([
-          [a.id, T0 + 10],
-          [b.id, T0 + 20],
-        ]),
-      );
+      await store.insertUsage([
+        usage({ keyId: a.id, ts: T0 + 10 }),
+        usage({ keyId: b.id, ts: T0 + 20 }),
+        usage({ keyId: a.id, ts: T0 + 5 }),
+      ]);
       expect((await store.getKey(a.id))?.lastUsedAt).toBe(T0 + 10);
       expect((await store.getKey(b.id))?.lastUsedAt).toBe(T0 + 20);
       expect(await store.getKey(c.id)).toEqual(c);
+      // A batch written late by another instance carries an older use.
+      await store.insertUsage([usage({ keyId: b.id, ts: T0 + 15 })]);
+      expect((await store.getKey(b.id))?.lastUsedAt).toBe(T0 + 20);
     });
   });
 }

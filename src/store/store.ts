@@ -77,7 +77,6 @@ export interface Store {
       >
     >,
   ): Promise<KeyRecord | undefined>;
-  touchKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
 
   insertAdminToken(token: AdminTokenRecord): Promise<void>;
   listAdminTokens(): Promise<AdminTokenRecord[]>;
@@ -86,7 +85,8 @@ export interface Store {
 
   /**
    * Appends a batch in one transaction: all of it is stored or none, and the minute, hour and day
-   * rollups are updated in the same transaction.
+   * rollups and each key's last use (the latest event's time, never moved back) are updated in the
+   * same transaction.
    */
   insertUsage(events: readonly UsageEvent[]): Promise<void>;
   /** Reads rollups where whole buckets cover the range and raw events only for the edges. */

@@ -74,6 +74,13 @@ export function rollupRows(events: readonly UsageEvent[]): UsageRollupsTable[] {
   return [...rows.values()];
 }
 
+/** Each key's latest use in a batch: the time of its newest event. */
+export function lastUseByKey(events: readonly UsageEvent[]): Map<string, number> {
+  const lastUse = new Map<string, number>();
+  for (const e of events) lastUse.set(e.keyId, Math.max(lastUse.get(e.keyId) ?? 0, e.ts));
+  return lastUse;
+}
+
 /** A stretch of time read from one source: raw events, or rollups of one bucket size. */
 export interface Segment {
   source: 'raw' | number;

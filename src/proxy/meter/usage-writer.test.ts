@@ -92,56 +92,13 @@ describe('the usage writer', () => {
     expect(await requestsStored(real)).toBe(3);
   });
 
-  it('does not send stored events round again when only the last-use update fails', async () => {
+  it("stores each key's last use with its batch", async () => {
     const real = await seededStore();
-    let failures = 1;
-    const flaky: Store = {
-      ...real,
-      touchKeys: (keys) => (failures-- > 0 ? Promise.reject(new Error('locked')) : real.touchKeys(keys)),
-    };
-    const writer = writerOver(flaky);
+    const writer = writerOver(real);
     for (let i = 0; i < 3; i++) writer.record(event(i));
     await writer.flush();
-    expect(writer.depth()).toBe(0);
-    writer.record(event(3));
+    expect((await real.getKey('key_1'))?.lastUsedAt).toBe(NOW + 2);
     await writer.close();
-    expect(await requestsStored(real)).toBe(4);
-    expect((await real.getKey('key_1'))?.lastUsedAt).toBe(NOW + 3);
-  });
-
-  it('does not hold the next batch back while a last-use update is still being written', async () => {
-    const real = await seededStore();
-    let releaseTouch: (() => void) | undefined;
-    const slowTouch: Store = {
-      ...real,
-      touchKeys: async (keys) => {
-        // Only the first update hangs until released.
-        if (releaseTouch === undefined) {
-          await new Promise<void>((resolve) => {
-            releaseTouch = resolve;
-          });
-        }
-        return real.touchKeys(keys);
-      },
-    };
-    const writer = writerOver(slowTouch);
-    writer.record(event(0));
-    await writer.flush();
-    await expect.poll(() => releaseTouch !== undefined).toBe(true);
-    // The first batch's last-use update hangs; the second batch is stored regardless.
-    writer.record(event(1));
-    await writer.flush();
-    expect(await requestsStored(real)).toBe(2);
-    let closed = false;
-    const closing = writer.close().then(() => {
-      closed = true;
-    });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(closed).toBe(false);
-    releaseTouch?.();
-    await closing;
-    // The update waiting behind the first one carried the later use.
-    expect((await real.getKey('key_1'))?.lastUsedAt).toBe(NOW + 1);
   });
 
   it('answers a flush once the events recorded before it are stored, not the ones after', async () => {

@@ -47,9 +47,6 @@ export function createUsageWriter(deps: {
   const writeBatches = async () => {
     while (queue.length > 0) {
       const batch = queue.slice(0, deps.batchSize);
-      const lastUsed = new Map<string, number>();
-      for (const event of batch)
-        lastUsed.set(event.keyId, Math.max(lastUsed.get(event.keyId) ?? 0, event.ts));
       try {
         await deps.store.insertUsage(batch);
       } catch (error) {
@@ -71,28 +68,7 @@ export function createUsageWriter(deps: {
         waiters = waiters.filter((waiter) => waiter.through > through);
         for (const waiter of done) waiter.resolve();
       }
-      touchKeys(lastUsed);
     }
-  };
-
-  // Keys' last use is written after their events are stored, one update at a time and outside the
-  // batch loop: the next batch, and the answers waiting for it, do not wait for it (under Postgres
-  // it is a transaction and a commit of its own). A failed update must not send stored events round
-  // again (their ids would collide forever): it is logged, and the next batch of the same keys sets it.
-  let touching: Promise<void> | undefined;
-  let untouched = new Map<string, number>();
-  const touchKeys = (lastUsed: ReadonlyMap<string, number>) => {
-    for (const [id, at] of lastUsed) untouched.set(id, Math.max(untouched.get(id) ?? 0, at));
-    if (touching || untouched.size === 0) return;
-    const batch = untouched;
-    untouched = new Map();
-    touching = deps.store
-      .touchKeys(batch)
-      .catch((error) => deps.logger.warn({ err: error }, "could not update keys' last use"))
-      .finally(() => {
-        touching = undefined;
-        touchKeys(new Map());
-      });
   };
 
   const flush = (): Promise<void> => {
@@ -134,7 +110,6 @@ export function createUsageWriter(deps: {
       closed = true;
       clearInterval(timer);
       while (queue.length > 0) await flush();
-      while (touching) await touching;
     },
   };
 }

@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import type { UsageEvent } from '../../domain/usage.js';
 import { fromUsage } from '../row-mapping.js';
 import type { Database, UsageEventsTable, UsageRollupsTable } from '../schema.js';
-import { ROLLUP_COLUMNS, rollupRows, SUMMED } from '../usage-rollups.js';
+import { lastUseByKey, ROLLUP_COLUMNS, rollupRows, SUMMED } from '../usage-rollups.js';
 
 /** Each column with the Postgres type its array is cast to (`unnest` needs typed arrays). */
 const EVENT_COLUMNS = {
@@ -50,18 +50,26 @@ const rollupColumns = Object.keys(ROLLUP_TYPES) as (keyof UsageRollupsTable)[];
 const unnest = (types: readonly string[], first: number) =>
   `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(', ')})`;
 
+const firstRollup = eventColumns.length + 1;
+const firstKey = firstRollup + rollupColumns.length;
+
 /**
- * The whole batch in one statement: the events and their rollups go in together (a statement is
- * atomic on its own) in one round trip, with a fixed text whatever the batch size, because every
- * column travels as one array. Kysely's transaction took four round trips (BEGIN, events, rollups,
- * COMMIT), and every scale-out answer waits for its batch.
+ * The whole batch in one statement: the events, their rollups and the keys' last use go in together
+ * (a statement is atomic on its own) in one round trip and one commit, with a fixed text whatever
+ * the batch size, because every column travels as one array. Kysely's transaction took four round
+ * trips (BEGIN, events, rollups, COMMIT) and the keys a transaction of their own, and every
+ * scale-out answer waits for its batch.
  */
 const STATEMENT = `WITH events AS (
   INSERT INTO usage_events (${eventColumns.join(', ')})
   SELECT * FROM ${unnest(Object.values(EVENT_COLUMNS), 1)}
+), used AS (
+  UPDATE keys SET last_used_at = greatest(coalesce(keys.last_used_at, 0), used.at)
+  FROM ${unnest(['text', 'bigint'], firstKey)} AS used (id, at)
+  WHERE keys.id = used.id
 )
 INSERT INTO usage_rollups (${rollupColumns.join(', ')})
-SELECT * FROM ${unnest(Object.values(ROLLUP_TYPES), eventColumns.length + 1)}
+SELECT * FROM ${unnest(Object.values(ROLLUP_TYPES), firstRollup)}
 ON CONFLICT (${ROLLUP_COLUMNS.join(', ')})
 DO UPDATE SET ${SUMMED.map((c) => `${c} = usage_rollups.${c} + excluded.${c}`).join(', ')}`;
 
@@ -71,8 +79,8 @@ function columnsOf<T>(rows: readonly T[], columns: readonly (keyof T)[]): unknow
 }
 
 /**
- * A rollup row's identity as one comparable string. Instances writing the same rollup rows lock
- * them in this one order, so two concurrent batches cannot deadlock on each other.
+ * A rollup row's identity as one comparable string. Instances writing the same rows lock them in
+ * one order (rollups by identity, keys by id), so two concurrent batches cannot deadlock.
  */
 const identity = (row: UsageRollupsTable) => ROLLUP_COLUMNS.map((c) => String(row[c])).join('\u0000');
 
@@ -80,7 +88,13 @@ export function createPostgresUsageInsert(db: Kysely<Database>) {
   return async (events: readonly UsageEvent[]): Promise<void> => {
     if (events.length === 0) return;
     const rollups = rollupRows(events).sort((a, b) => (identity(a) < identity(b) ? -1 : 1));
-    const values = [...columnsOf(events.map(fromUsage), eventColumns), ...columnsOf(rollups, rollupColumns)];
+    const lastUse = [...lastUseByKey(events)].sort(([a], [b]) => (a < b ? -1 : 1));
+    const values = [
+      ...columnsOf(events.map(fromUsage), eventColumns),
+      ...columnsOf(rollups, rollupColumns),
+      lastUse.map(([id]) => id),
+      lastUse.map(([, at]) => at),
+    ];
     await db.executeQuery(CompiledQuery.raw(STATEMENT, values));
   };
 }

@@ -3,12 +3,12 @@ import type { Kysely } from 'kysely';
 import type { UsageEvent } from '../../domain/usage.js';
 import { fromUsage } from '../row-mapping.js';
 import type { Database, UsageEventsTable } from '../schema.js';
-import { ROLLUP_COLUMNS, rollupRows, SUMMED } from '../usage-rollups.js';
+import { lastUseByKey, ROLLUP_COLUMNS, rollupRows, SUMMED } from '../usage-rollups.js';
 
 const ROLLUP_ALL = [...ROLLUP_COLUMNS, 'project_id', 'provider_name', ...SUMMED];
 
 /**
- * Usage batches on SQLite through two prepared statements instead of Kysely: better-sqlite3 runs
+ * Usage batches on SQLite through three prepared statements instead of Kysely: better-sqlite3 runs
  * synchronously on the event loop, and building and preparing a fresh 500-row statement per batch
  * cost more than executing it. The statements hold Kysely's connection while they run, so they
  * never land inside a transaction Kysely has open.
@@ -28,9 +28,13 @@ export function createSqliteUsageInsert(database: BetterSqlite3.Database, db: Ky
        ON CONFLICT (${ROLLUP_COLUMNS.join(', ')})
        DO UPDATE SET ${SUMMED.map((c) => `${c} = usage_rollups.${c} + excluded.${c}`).join(', ')}`,
     );
+    const touchKey = database.prepare(
+      'UPDATE keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
+    );
     return database.transaction((rows: readonly UsageEventsTable[], events: readonly UsageEvent[]) => {
       for (const row of rows) insertEvent.run(Object.values(row));
       for (const row of rollupRows(events)) upsertRollup.run(row);
+      for (const [id, at] of lastUseByKey(events)) touchKey.run(at, id);
     });
   };
 
