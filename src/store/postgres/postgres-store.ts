@@ -30,8 +30,12 @@ export interface PostgresStoreOptions {
   schema?: string;
 }
 
-/** Opens the pool behind the Postgres store; exported for the migrate command and tests. */
+/** Opens the query layer over a pool of its own; exported for the migrate command and tests. */
 export function openPostgresKysely(url: string, options: PostgresStoreOptions = {}): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(url, options) }) });
+}
+
+function openPool(url: string, options: PostgresStoreOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
@@ -41,12 +45,14 @@ export function openPostgresKysely(url: string, options: PostgresStoreOptions = 
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return pool;
 }
 
 /** The scale-out store: the same query layer and migrations as SQLite, over a Postgres pool. */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const db = openPostgresKysely(url, options);
+  // One pool for Kysely and the usage batch statement (which Kysely cannot run as a prepared one).
+  const pool = openPool(url, options);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (options.migrate ?? true) await migrateToLatest(db, options.schema);
     else await db.selectFrom('meta').select('name').limit(1).execute();
@@ -56,7 +62,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
   return reportUnreachable({
     ...createKyselyStore(db, 'postgres'),
-    insertUsage: createPostgresUsageInsert(db),
+    insertUsage: createPostgresUsageInsert(pool),
   });
 }
 
