@@ -31,7 +31,11 @@ export const SUMMED = [
   'latency_ms',
 ] as const;
 
-/** Folds a batch of events into one row per (bucket, key, provider, model, endpoint), for every bucket size. */
+/**
+ * Folds a batch of events into one row per (bucket, key, provider, model, endpoint), for every bucket
+ * size. Rows come in the order of that identity, so every writer locks them in the same order and two
+ * concurrent batches cannot deadlock on each other.
+ */
 export function rollupRows(events: readonly UsageEvent[]): UsageRollupsTable[] {
   const rows = new Map<string, UsageRollupsTable>();
   for (const e of events) {
@@ -71,14 +75,14 @@ export function rollupRows(events: readonly UsageEvent[]): UsageRollupsTable[] {
       row.latency_ms += Math.round(e.latencyMs);
     }
   }
-  return [...rows.values()];
+  return [...rows.keys()].sort().map((id) => rows.get(id) as UsageRollupsTable);
 }
 
-/** Each key's latest use in a batch: the time of its newest event. */
-export function lastUseByKey(events: readonly UsageEvent[]): Map<string, number> {
+/** Each key's latest use in a batch (the time of its newest event), in key order, as rollup rows are. */
+export function lastUseByKey(events: readonly UsageEvent[]): [keyId: string, at: number][] {
   const lastUse = new Map<string, number>();
   for (const e of events) lastUse.set(e.keyId, Math.max(lastUse.get(e.keyId) ?? 0, e.ts));
-  return lastUse;
+  return [...lastUse].sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
 /** A stretch of time read from one source: raw events, or rollups of one bucket size. */

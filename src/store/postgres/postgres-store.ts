@@ -32,8 +32,10 @@ export interface PostgresStoreOptions {
 
 /** Opens the query layer over a pool of its own; exported for the migrate command and tests. */
 export function openPostgresKysely(url: string, options: PostgresStoreOptions = {}): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(url, options) }) });
+  return kyselyOver(openPool(url, options));
 }
+
+const kyselyOver = (pool: pg.Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
 function openPool(url: string, options: PostgresStoreOptions): pg.Pool {
   const pool = new pg.Pool({
@@ -52,7 +54,7 @@ function openPool(url: string, options: PostgresStoreOptions): pg.Pool {
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   // One pool for Kysely and the usage batch statement (which Kysely cannot run as a prepared one).
   const pool = openPool(url, options);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = kyselyOver(pool);
   try {
     if (options.migrate ?? true) await migrateToLatest(db, options.schema);
     else await db.selectFrom('meta').select('name').limit(1).execute();
