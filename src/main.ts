@@ -5,6 +5,7 @@ import { type ConfigFlags, loadConfig } from './config/load-config.js';
 import { migrateDatabase, openDataDir } from './data-dir/open-data-dir.js';
 import { createKeywarden } from './keywarden.js';
 import { systemClock } from './lib/clock.js';
+import { boundHeapGrowth } from './lib/heap-growth.js';
 
 export type Print = (line: string) => void;
 
@@ -27,6 +28,7 @@ function printOwnerToken(print: Print, token: string): void {
  * then a graceful shutdown (in-flight requests and streams finish, usage is flushed).
  */
 export async function runServe(flags: ConfigFlags, print: Print = console.log): Promise<void> {
+  boundHeapGrowth();
   const config = loadConfig(flags);
   const keywarden = await createKeywarden(config);
   await keywarden.server.listen({ host: config.host, port: config.port }).catch(async (error) => {
