@@ -103,6 +103,16 @@ function describeRates(get: () => Counters) {
       ]);
     });
 
+    it('keeps arrival times exact when the limit does not divide the window', async () => {
+      const c = get();
+      const t = tag();
+      const interval = MINUTE / 7; // 8571.428571428572 ms: stored and read back without losing the fraction
+      const ok = await c.reserve([rpm(t, 7)], T0);
+      expect(ok.ok && ok.states[0]?.resetAt).toBe(T0 + interval);
+      admitted(await c.reserve([rpm(t, 7)], T0));
+      expect((await c.read([rpm(t, 7)], T0))[0]?.resetAt).toBe(T0 + interval + interval);
+    });
+
     it('corrects a token estimate to the actual tokens on settle', async () => {
       const c = get();
       const t = tag();
