@@ -24,7 +24,7 @@ export interface LiveProvider {
    * Credentials in the order to try them: healthy active ones by priority (lower first), shuffled
    * by weight within a priority; then draining ones; credentials marked failing come last.
    */
-  candidates(): CredentialCandidate[];
+  candidates(): readonly CredentialCandidate[];
 }
 
 /** Told when an upstream refuses a credential (401/403); the alerting system plugs in here. */
@@ -49,6 +49,12 @@ interface LiveCredential extends CredentialCandidate {
   failing: boolean;
 }
 
+interface ProviderCredentials {
+  list: LiveCredential[];
+  /** `list` grouped in the order to try it, built on first use; cleared when a credential fails. */
+  tiers: LiveCredential[][] | undefined;
+}
+
 /**
  * Providers and their credentials, held in memory so the hot path never waits on storage.
  * Stored secrets are opened once at load; references are resolved at use (with their own cache),
@@ -66,7 +72,7 @@ export function createProviderDirectory(deps: {
   random?: () => number;
 }): ProviderDirectory {
   let byName = new Map<string, LiveProvider>();
-  const credentialsOf = new Map<string, LiveCredential[]>();
+  const credentialsOf = new Map<string, ProviderCredentials>();
   const random = deps.random ?? Math.random;
 
   const liveCredential = (c: CredentialRecord): LiveCredential => {
@@ -89,27 +95,41 @@ export function createProviderDirectory(deps: {
       .sort((a, b) => b.k - a.k)
       .map(({ c }) => c);
 
-  const order = (all: LiveCredential[]): CredentialCandidate[] => {
+  /**
+   * The credentials in the tiers they are tried in: healthy active ones by priority, then draining
+   * ones, then failing ones. Fixed until a credential is marked failing or the provider reloads.
+   */
+  const tiersOf = (all: LiveCredential[]): LiveCredential[][] => {
     const usable = all.filter((c) => c.record.status !== 'retired');
     const rank = (c: LiveCredential) => (c.failing ? 2 : c.record.status === 'draining' ? 1 : 0);
     const priorities = [...new Set(usable.map((c) => c.record.priority))].sort((a, b) => a - b);
-    const ordered: LiveCredential[] = [];
+    const tiers: LiveCredential[][] = [];
     for (const tier of [0, 1, 2]) {
       for (const priority of priorities) {
-        ordered.push(...byWeight(usable.filter((c) => rank(c) === tier && c.record.priority === priority)));
+        const group = usable.filter((c) => rank(c) === tier && c.record.priority === priority);
+        if (group.length > 0) tiers.push(group);
       }
     }
-    return ordered;
+    return tiers;
   };
 
+  /** Per request only the shuffle by weight is new; one credential alone needs none. */
+  const order = (tiers: LiveCredential[][]): readonly CredentialCandidate[] =>
+    tiers.length === 1 && tiers[0]?.length === 1
+      ? tiers[0]
+      : tiers.flatMap((group) => (group.length > 1 ? byWeight(group) : group));
+
   const live = (record: ProviderRecord, credentials: CredentialRecord[]): LiveProvider => {
-    const list = credentials.map(liveCredential);
-    credentialsOf.set(record.id, list);
+    const state: ProviderCredentials = { list: credentials.map(liveCredential), tiers: undefined };
+    credentialsOf.set(record.id, state);
     return {
       record,
       adapter: ADAPTERS[record.type],
       hasCredentials: credentials.length > 0,
-      candidates: () => order(list),
+      candidates: () => {
+        state.tiers ??= tiersOf(state.list);
+        return order(state.tiers);
+      },
     };
   };
 
@@ -139,9 +159,11 @@ export function createProviderDirectory(deps: {
     byName: (name) => byName.get(name),
     reload: enqueueReload,
     markFailing(provider, credentialId, reason) {
-      const credential = credentialsOf.get(provider.record.id)?.find((c) => c.id === credentialId);
-      if (!credential || credential.failing) return;
+      const state = credentialsOf.get(provider.record.id);
+      const credential = state?.list.find((c) => c.id === credentialId);
+      if (!state || !credential || credential.failing) return;
       credential.failing = true;
+      state.tiers = undefined;
       const at = deps.clock.now();
       deps.store
         .setCredentialHealth(credentialId, { health: 'failing', healthChangedAt: at, lastError: reason })
