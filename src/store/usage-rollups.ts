@@ -38,33 +38,50 @@ export const SUMMED = [
  */
 export function rollupRows(events: readonly UsageEvent[]): UsageRollupsTable[] {
   const rows = new Map<string, UsageRollupsTable>();
+  // Events of a batch mostly repeat the one before (same key, model, minute): they add to its rows
+  // without building and hashing an identity per bucket size.
+  let previous: UsageEvent | undefined;
+  let previousRows: UsageRollupsTable[] = [];
   for (const e of events) {
-    for (const size of ROLLUP_BUCKETS_MS) {
-      const start = Math.floor(e.ts / size) * size;
-      const model = e.model ?? '';
-      const id = `${size}\u0000${start}\u0000${e.keyId}\u0000${e.providerId}\u0000${model}\u0000${e.endpoint}`;
-      let row = rows.get(id);
-      if (!row) {
-        row = {
-          bucket_ms: size,
-          bucket_start: start,
-          key_id: e.keyId,
-          project_id: e.projectId,
-          provider_id: e.providerId,
-          provider_name: e.providerName,
-          model,
-          endpoint: e.endpoint,
-          requests: 0,
-          errors: 0,
-          input_tokens: 0,
-          output_tokens: 0,
-          cached_tokens: 0,
-          cost_nusd: 0,
-          unpriced: 0,
-          latency_ms: 0,
-        };
-        rows.set(id, row);
-      }
+    const model = e.model ?? '';
+    const same =
+      previous !== undefined &&
+      previous.keyId === e.keyId &&
+      previous.providerId === e.providerId &&
+      (previous.model ?? '') === model &&
+      previous.endpoint === e.endpoint &&
+      sameBuckets(previous.ts, e.ts);
+    if (!same) {
+      previousRows = ROLLUP_BUCKETS_MS.map((size) => {
+        const start = Math.floor(e.ts / size) * size;
+        const id = `${size}\u0000${start}\u0000${e.keyId}\u0000${e.providerId}\u0000${model}\u0000${e.endpoint}`;
+        let row = rows.get(id);
+        if (!row) {
+          row = {
+            bucket_ms: size,
+            bucket_start: start,
+            key_id: e.keyId,
+            project_id: e.projectId,
+            provider_id: e.providerId,
+            provider_name: e.providerName,
+            model,
+            endpoint: e.endpoint,
+            requests: 0,
+            errors: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cached_tokens: 0,
+            cost_nusd: 0,
+            unpriced: 0,
+            latency_ms: 0,
+          };
+          rows.set(id, row);
+        }
+        return row;
+      });
+      previous = e;
+    }
+    for (const row of previousRows) {
       row.requests += 1;
       row.errors += e.status >= 400 ? 1 : 0;
       row.input_tokens += e.inputTokens;
@@ -76,6 +93,12 @@ export function rollupRows(events: readonly UsageEvent[]): UsageRollupsTable[] {
     }
   }
   return [...rows.keys()].sort().map((id) => rows.get(id) as UsageRollupsTable);
+}
+
+/** Whether two times fall in the same bucket of every size. */
+function sameBuckets(a: number, b: number): boolean {
+  for (const size of ROLLUP_BUCKETS_MS) if (Math.floor(a / size) !== Math.floor(b / size)) return false;
+  return true;
 }
 
 /** Each key's latest use in a batch (the time of its newest event), in key order, as rollup rows are. */
