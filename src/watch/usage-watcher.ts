@@ -42,9 +42,14 @@ export interface UsageWatcherDeps {
  */
 export function createUsageWatcher(deps: UsageWatcherDeps) {
   const { config } = deps;
-  const subjects = new Map<string, Subject>();
+  // Per kind, so that a lookup needs no composed string per event.
+  const subjects = { key: new Map<string, Subject>(), project: new Map<string, Subject>() };
   const spend = new Map<string, Map<number, number>>();
-  const seen = new Map<string, Set<string>>();
+  const seen: Record<KeySighting['kind'], Map<string, Set<string>>> = {
+    network: new Map(),
+    model: new Map(),
+  };
+  const longestSpendRule = Math.max(0, ...config.spendRules.map((r) => r.minutes));
   const authFailures = new Map<string, number[]>();
   const floors: Amounts = {
     requests: config.floors.requests,
@@ -64,8 +69,8 @@ export function createUsageWatcher(deps: UsageWatcherDeps) {
       .suspendKey(keyId, reason)
       .catch((error) => deps.logger.error({ err: error }, 'could not suspend key'));
 
-  const subjectFor = (id: string, minute: number): Subject => {
-    let subject = subjects.get(id);
+  const subjectFor = (kind: 'key' | 'project', id: string, minute: number): Subject => {
+    let subject = subjects[kind].get(id);
     if (!subject) {
       subject = {
         minute,
@@ -78,7 +83,7 @@ export function createUsageWatcher(deps: UsageWatcherDeps) {
         },
         alerted: new Set(),
       };
-      subjects.set(id, subject);
+      subjects[kind].set(id, subject);
     }
     // Close the minutes that passed: the one with traffic, then the idle ones as zeros.
     if (minute > subject.minute) {
@@ -97,7 +102,7 @@ export function createUsageWatcher(deps: UsageWatcherDeps) {
   const checkRates = (kind: 'key' | 'project', event: UsageEvent, amounts: Amounts, jobs: Job[]) => {
     const id = kind === 'key' ? event.keyId : event.projectId;
     const minute = Math.floor(event.ts / MINUTE);
-    const subject = subjectFor(`${kind}:${id}`, minute);
+    const subject = subjectFor(kind, id, minute);
     if (minute < subject.minute) return; // a late event from an already-closed minute
     for (const metric of METRICS) subject.current[metric] += amounts[metric];
     for (const metric of METRICS) {
@@ -137,11 +142,10 @@ export function createUsageWatcher(deps: UsageWatcherDeps) {
   const checkSpend = (event: UsageEvent, usd: number, jobs: Job[]) => {
     if (config.spendRules.length === 0 || usd <= 0) return;
     const minute = Math.floor(event.ts / MINUTE);
-    const longest = Math.max(...config.spendRules.map((r) => r.minutes));
     const perMinute = spend.get(event.keyId) ?? new Map<number, number>();
     spend.set(event.keyId, perMinute);
     perMinute.set(minute, (perMinute.get(minute) ?? 0) + usd);
-    for (const m of perMinute.keys()) if (m <= minute - longest) perMinute.delete(m);
+    for (const m of perMinute.keys()) if (m <= minute - longestSpendRule) perMinute.delete(m);
     for (const rule of config.spendRules) {
       let total = 0;
       for (const [m, amount] of perMinute) if (m > minute - rule.minutes) total += amount;
@@ -165,11 +169,10 @@ export function createUsageWatcher(deps: UsageWatcherDeps) {
 
   /** True when the key has a history of this kind and the value is new to it. */
   const sighting = (event: UsageEvent, kind: KeySighting['kind'], value: string): boolean => {
-    const id = `${event.keyId}\u0000${kind}`;
-    const known = seen.get(id);
+    const known = seen[kind].get(event.keyId);
     if (known?.has(value)) return false;
     const first = known === undefined;
-    seen.set(id, (known ?? new Set()).add(value));
+    seen[kind].set(event.keyId, (known ?? new Set()).add(value));
     deps
       .saveSightings([{ keyId: event.keyId, kind, value, firstSeen: event.ts }])
       .catch((error) => deps.logger.warn({ err: error }, 'could not save a key sighting'));
@@ -207,10 +210,8 @@ export function createUsageWatcher(deps: UsageWatcherDeps) {
   return {
     /** Seeds what keys were seen with from the store, so a restart does not alert on old networks. */
     load(sightings: readonly KeySighting[]): void {
-      for (const s of sightings) {
-        const id = `${s.keyId}\u0000${s.kind}`;
-        seen.set(id, (seen.get(id) ?? new Set()).add(s.value));
-      }
+      for (const s of sightings)
+        seen[s.kind].set(s.keyId, (seen[s.kind].get(s.keyId) ?? new Set()).add(s.value));
     },
 
     /**

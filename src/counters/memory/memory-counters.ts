@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { stateOf } from '../counter-state.js';
 import type { CounterState, Counters, LimitClaim, RateClaim, Reservation } from '../counters.js';
 
@@ -20,6 +19,7 @@ export function createMemoryCounters(): Counters {
   const tats = new Map<string, number>();
   const slots = new Map<string, number>();
   const budgets = new Map<string, BudgetState>();
+  let reservations = 0;
 
   const interval = (claim: RateClaim) => claim.windowMs / claim.limit;
 
@@ -81,7 +81,8 @@ export function createMemoryCounters(): Counters {
       sweep(now);
       return {
         ok: true,
-        reservation: { id: randomUUID(), claims },
+        // Nothing here looks a reservation up by id (one process holds them all): a sequence number will do.
+        reservation: { id: String(++reservations), claims },
         states: claims.map((c) => stateOfClaim(c, now)),
       };
     },
