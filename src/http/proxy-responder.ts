@@ -48,7 +48,7 @@ export function createProxyResponder(
     logger: Logger;
   },
 ): (call: ProxyCall) => Promise<void> {
-  const serve = async (call: ProxyCall): Promise<void> => {
+  const serve = async (call: ProxyCall, cancel: CancelSignal): Promise<void> => {
     const { res, requestId, providerName } = call;
     if (!isSafePath(call.wildcard)) {
       const error = new GatewayError(
@@ -59,10 +59,6 @@ export function createProxyResponder(
       writeRefusal(res, requestId, error, deps.dialectOf(providerName));
       return;
     }
-    const cancel = new CancelSignal();
-    res.on('close', () => {
-      if (!res.writableFinished) cancel.abort();
-    });
     const credential = presentedKey(call.headers);
     // Hashed once here: the throttle and authentication both work on the hash.
     const credentialHash = credential === undefined ? undefined : hashSecret(credential);
@@ -112,7 +108,16 @@ export function createProxyResponder(
   };
 
   return (call) => {
-    const done = serve(call).catch((error: unknown) => {
+    const cancel = new CancelSignal();
+    call.res.on('close', () => {
+      if (!call.res.writableFinished) cancel.abort();
+    });
+    const done = serve(call, cancel).catch((error: unknown) => {
+      // A client that hangs up abandons its upstream call, which then fails: expected, not an error.
+      if (cancel.aborted) {
+        deps.logger.debug({ reqId: call.requestId, err: error }, 'client went away before the answer');
+        return;
+      }
       deps.logger.error({ reqId: call.requestId, err: error }, 'proxy request failed');
       if (!call.res.headersSent) {
         writeRefusal(call.res, call.requestId, toGatewayError(error), deps.dialectOf(call.providerName));

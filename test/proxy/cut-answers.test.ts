@@ -45,7 +45,7 @@ describe('answers cut short by either side', () => {
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    gw = await startGateway();
+    gw = await startGateway({ captureLogs: true });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await gw.admin('POST', '/admin/v1/providers', {
       name: 'local',
@@ -105,6 +105,14 @@ describe('answers cut short by either side', () => {
     client.abort();
     await expect(asked).rejects.toThrow();
     await hungUpOn;
+
+    // Metered as abandoned, and logged as the client's doing, not as a gateway error with a stack.
+    await gw.flushUsage();
+    const events = await gw.admin('GET', '/admin/v1/usage/events?limit=1');
+    expect(events.body.data[0]).toMatchObject({ status: 499 });
+    const lines = gw.logs.map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(lines.map((line) => line.msg)).toContain('client went away before the answer');
   });
 
   it.each([
