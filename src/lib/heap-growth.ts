@@ -10,20 +10,18 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const HEAP_GROWING_PERCENT = 50;
 
-const FLAG = /--heap[-_]growing[-_]percent/;
+const FLAG = /^--heap[-_]growing[-_]percent(=|$)/;
 
 /**
  * Bounds the heap's growth for a long-running server, unless the operator chose a value already
- * (`node --heap-growing-percent=...` or in NODE_OPTIONS). Returns the flag it set, if any.
+ * (`node --heap-growing-percent=... bin/keywarden.js serve`; Node refuses the flag in NODE_OPTIONS).
+ * Returns the flag it set, if any.
  */
 export function boundHeapGrowth(
-  from: { execArgv: readonly string[]; nodeOptions: string | undefined } = {
-    execArgv: process.execArgv,
-    nodeOptions: process.env.NODE_OPTIONS,
-  },
+  execArgv: readonly string[] = process.execArgv,
   setFlags: (flags: string) => void = setFlagsFromString,
 ): string | undefined {
-  if (from.execArgv.some((arg) => FLAG.test(arg)) || FLAG.test(from.nodeOptions ?? '')) return undefined;
+  if (execArgv.some((arg) => FLAG.test(arg))) return undefined;
   const flag = `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
   setFlags(flag);
   return flag;
