@@ -28,6 +28,7 @@ local id = ARGV[3]
 local HEAD = 6
 local format, floor = string.format, math.floor
 -- %.17g is glibc's slowest path; a whole number below 1e15 prints the same digits with %d, faster.
+-- Zero stays with %.17g, which keeps the sign of -0 as the in-memory counters do.
 local function fmt(x)
   if x ~= 0 and x == floor(x) and x > -1e15 and x < 1e15 then return format('%d', x) end
   return format('%.17g', x)
