@@ -1,15 +1,17 @@
 import type { TokenCounts } from '../../domain/usage.js';
 import type { ProviderAdapter } from '../upstream/providers/provider-adapter.js';
+import { topLevelMember } from './json-member.js';
 
-/** Token usage from a whole JSON answer; null when it is not JSON (an HTML error page, say) or has none. */
+/**
+ * Token usage from a whole JSON answer; null when it is not a JSON object (an HTML error page, say)
+ * or reports none. Both dialects report a whole answer's usage in its top-level `usage` member, so
+ * only that member is parsed and handed to the adapter.
+ */
 export function usageFromJson(
   adapter: ProviderAdapter,
   endpoint: string,
   body: Buffer,
 ): Partial<TokenCounts> | null {
-  try {
-    return adapter.usageFromBody(endpoint, JSON.parse(body.toString('utf8')));
-  } catch {
-    return null;
-  }
+  const usage = topLevelMember(body, 'usage');
+  return usage === undefined ? null : adapter.usageFromBody(endpoint, { usage });
 }

@@ -13,8 +13,12 @@ export interface ProviderAdapter {
   dialect: Dialect;
   /** Sets the real credential in the provider's own header. */
   credentialHeaders(secret: string): Record<string, string>;
-  /** Token usage from a complete JSON response body, or null when it carries none. */
-  usageFromBody(endpoint: string, body: unknown): Partial<TokenCounts> | null;
+  /**
+   * Token usage from a complete JSON response body, or null when it carries none. The body is given
+   * as `{ usage }`: its top-level `usage` member, the only one either dialect reports usage in, is all
+   * that is parsed of an answer.
+   */
+  usageFromBody(endpoint: string, body: { usage: unknown }): Partial<TokenCounts> | null;
   /** Token usage carried by one SSE event's parsed data, or null. Later events overwrite earlier fields. */
   usageFromEvent(endpoint: string, data: unknown): Partial<TokenCounts> | null;
   /** Whether a streaming request to `endpoint` must ask for the usage chunk (OpenAI chat only). */

@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { topLevelMember } from './json-member.js';
+
+const member = (text: string) => topLevelMember(Buffer.from(text, 'utf8'), 'usage');
+
+/** JSON objects whose members may include `usage`, also inside nested values. */
+const documents = fc.dictionary(
+  fc.oneof(fc.constant('usage'), fc.string(), fc.constant('us"age'), fc.constant('usage\\')),
+  fc.jsonValue(),
+);
+
+describe('topLevelMember', () => {
+  it('finds what JSON.parse finds, however the document is laid out', () => {
+    fc.assert(
+      fc.property(documents, fc.constantFrom(undefined, 1, '\t'), (doc, indent) => {
+        const text = JSON.stringify(doc, null, indent);
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        const expected = Object.hasOwn(parsed, 'usage') ? parsed.usage : undefined;
+        expect(member(text)).toEqual(expected);
+      }),
+    );
+  });
+
+  it('keeps the last of repeated members, as JSON.parse does', () => {
+    expect(member('{"usage":{"a":1},"x":[1,{"usage":3}],"usage":{"a":2}}')).toEqual({ a: 2 });
+    expect(member('{"usage":1,"usage":2}')).toBe(2);
+  });
+
+  it('ignores usage that is not a member of the top-level object', () => {
+    expect(member('{"choices":[{"usage":1}],"meta":{"usage":2}}')).toBeUndefined();
+    expect(member('{"text":"\\"usage\\":{\\"x\\":1}"}')).toBeUndefined();
+    expect(member('[{"usage":1}]')).toBeUndefined();
+    expect(member('"usage"')).toBeUndefined();
+  });
+
+  it('tells escaped quotes from closing ones', () => {
+    expect(member('{"a":"\\\\","usage":5}')).toBe(5);
+    expect(member('{"a":"\\\\\\"","usage":6}')).toBe(6);
+    expect(member('{"usage\\"":1}')).toBeUndefined();
+  });
+
+  it('gives nothing for a document that is cut short or has more after it', () => {
+    const text = '{"id":"x","choices":[{"message":{"content":"hi }"}}],"usage":{"total_tokens":3}}';
+    for (let end = 0; end < text.length; end++) expect(member(text.slice(0, end))).toBeUndefined();
+    expect(member(`${text} \n`)).toEqual({ total_tokens: 3 });
+    expect(member(`${text}{}`)).toBeUndefined();
+    expect(member('<html>502 Bad Gateway</html>')).toBeUndefined();
+    expect(member('{"usage":{"a":}}')).toBeUndefined();
+    expect(member('')).toBeUndefined();
+  });
+
+  it('reads multi-byte text around the member', () => {
+    expect(member('{"content":"héllo ✓ 🎉","usage":{"n":"ü"}}')).toEqual({ n: 'ü' });
+  });
+});
