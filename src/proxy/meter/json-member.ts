@@ -1,26 +1,16 @@
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
+import {
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COLON,
+  COMMA,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+  stringEnd,
+} from '../../lib/json-scan.js';
 
 const isSpace = (byte: number | undefined) =>
   byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-
-/** The index of the quote that closes the string opened at `open`, or -1 when it never closes. */
-function stringEnd(body: Buffer, open: number): number {
-  let quote = body.indexOf(QUOTE, open + 1);
-  while (quote >= 0) {
-    let backslashes = 0;
-    while (body[quote - 1 - backslashes] === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return quote;
-    quote = body.indexOf(QUOTE, quote + 1);
-  }
-  return -1;
-}
 
 /**
  * The value of a top-level member of a JSON object (the last one, as `JSON.parse` keeps it), parsed
