@@ -16,6 +16,8 @@ export interface PriceTable {
   costNanoUsd(providerType: ProviderType, model: string, tokens: TokenCounts): number | null;
 }
 
+const MAX_CACHED_MODELS = 10_000;
+
 /** genai-prices ids for our provider types; `openai-compatible` models are matched by name alone. */
 const PRICE_PROVIDER: Record<ProviderType, string | undefined> = {
   openai: 'openai',
@@ -34,7 +36,9 @@ export function createPriceTable(options: {
   /** Called for every request priced at null. */
   onUnpriced?: (providerType: ProviderType, model: string) => void;
 }): PriceTable {
-  const cache = new Map<string, Rates | 'tiered' | null>();
+  // Per provider type, then per model: the model name from the request is the key as it is, where a
+  // joined key would be a new string to build and hash on every request.
+  const cache = new Map<ProviderType, Map<string, Rates | 'tiered' | null>>();
 
   const fromOverride = (o: PriceOverride): Rates => ({
     input: o.input_per_mtok,
@@ -66,11 +70,17 @@ export function createPriceTable(options: {
 
   return {
     costNanoUsd(providerType, model, tokens) {
-      const cacheKey = `${providerType}\u0000${model}`;
-      let rates = cache.get(cacheKey);
+      let models = cache.get(providerType);
+      if (!models) {
+        models = new Map();
+        cache.set(providerType, models);
+      }
+      let rates = models.get(model);
       if (rates === undefined) {
         rates = lookup(providerType, model);
-        cache.set(cacheKey, rates);
+        // Model names come from clients: a key allowed any model must not grow this without end.
+        if (models.size >= MAX_CACHED_MODELS) models.clear();
+        models.set(model, rates);
       }
       if (rates === null) {
         options.onUnpriced?.(providerType, model);

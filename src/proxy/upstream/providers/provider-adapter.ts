@@ -37,9 +37,10 @@ export const count = (value: unknown): number | undefined =>
 export function defined(
   counts: Partial<Record<keyof TokenCounts, number | undefined>>,
 ): Partial<TokenCounts> | null {
-  const out: Partial<TokenCounts> = {};
-  for (const [field, value] of Object.entries(counts)) {
-    if (value !== undefined) out[field as keyof TokenCounts] = value;
+  let out: Partial<TokenCounts> | null = null;
+  for (const field in counts) {
+    const value = counts[field as keyof TokenCounts];
+    if (value !== undefined) (out ??= {})[field as keyof TokenCounts] = value;
   }
-  return Object.keys(out).length > 0 ? out : null;
+  return out;
 }
