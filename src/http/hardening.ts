@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../domain/errors.js';
-import { exceedsJsonDepth } from '../lib/json-depth.js';
+import { exceedsJsonDepth } from '../lib/json-walk.js';
 
 /** Headers every answer of ours carries (streams from providers carry the provider's own). */
 const COMMON_HEADERS = {

@@ -1,6 +1,6 @@
 import type { TokenCounts } from '../../domain/usage.js';
+import { topLevelMember } from '../../lib/json-walk.js';
 import type { ProviderAdapter } from '../upstream/providers/provider-adapter.js';
-import { topLevelMember } from './json-member.js';
 
 /**
  * Token usage from a whole JSON answer; null when it is not a JSON object (an HTML error page, say)
