@@ -39,7 +39,8 @@ function stringEnd(text: string, open: number): number {
 
 /**
  * How deeply a JSON text nests, counted without parsing it, stopping as soon as `max` is passed.
- * Deep nesting is refused before JSON.parse and schema validation ever recurse into it.
+ * Deep nesting is refused before schema validation, `JSON.stringify` or the gateway's own walks of a
+ * body recurse into it (V8's `JSON.parse` itself does not recurse).
  */
 export function exceedsJsonDepth(body: Buffer | string, max: number): boolean {
   const text = walkable(body);
@@ -62,8 +63,10 @@ const isSpace = (code: number) => code === 0x20 || code === 0x0a || code === 0x0
  * The value of a top-level member of a JSON object (the last one, as `JSON.parse` keeps it), parsed
  * on its own: the rest of the document is walked, not built. A usage report is a few dozen bytes at
  * the end of an answer whose choices and message text would otherwise all become objects and strings.
- * The walk checks the document's structure (strings closed, brackets balanced, nothing after the
- * object); returns undefined when the member is absent or the body is not a JSON object.
+ * The walk checks the document's structure (strings closed, as many brackets closed as opened,
+ * nothing after the object) but not its numbers and literals: a body `JSON.parse` refuses for a
+ * malformed number may still give its usage. Returns undefined when the member is absent or the body
+ * is not a JSON object.
  */
 export function topLevelMember(body: Buffer, name: string): unknown {
   const text = walkable(body);
