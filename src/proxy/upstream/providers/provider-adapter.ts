@@ -40,7 +40,9 @@ export function defined(
   let out: Partial<TokenCounts> | null = null;
   for (const field in counts) {
     const value = counts[field as keyof TokenCounts];
-    if (value !== undefined) (out ??= {})[field as keyof TokenCounts] = value;
+    if (value === undefined) continue;
+    out ??= {};
+    out[field as keyof TokenCounts] = value;
   }
   return out;
 }
