@@ -14,16 +14,22 @@ const HOUR_MS = 3_600_000;
  * Monday) and months begin at local midnight there, so "$5 per day" means the operator's day.
  */
 export function periodWindow(period: BudgetPeriod, at: number, timeZone: string): PeriodWindow {
-  // Every request asks for the period it falls in; time-zone arithmetic is costly, a lookup is not.
-  const cacheKey = `${period}|${timeZone}`;
-  const cached = lastWindows.get(cacheKey);
+  // Every request asks for the period it falls in; time-zone arithmetic is costly, a lookup is not
+  // (nor is it a key string built per request to look it up with).
+  let byPeriod = lastWindows.get(timeZone);
+  if (!byPeriod) {
+    byPeriod = new Map();
+    lastWindows.set(timeZone, byPeriod);
+  }
+  const cached = byPeriod.get(period);
   if (cached && cached.start <= at && at < cached.end) return cached;
   const window = computeWindow(period, at, timeZone);
-  lastWindows.set(cacheKey, window);
+  byPeriod.set(period, window);
   return window;
 }
 
-const lastWindows = new Map<string, PeriodWindow>();
+/** The last window per time zone and period. */
+const lastWindows = new Map<string, Map<BudgetPeriod, PeriodWindow>>();
 
 function computeWindow(period: BudgetPeriod, at: number, timeZone: string): PeriodWindow {
   if (period === 'total') return { start: 0, end: Number.POSITIVE_INFINITY };

@@ -34,10 +34,11 @@ const MINUTE_MS = 60_000;
 export function claimsFor(
   subject: ClaimSubject,
   request: { tokens: number; costNano: number; now: number; timeZone: string },
+  /** Appended to and returned: one list for a request's subjects, without spreading lists into it. */
+  claims: ClaimInfo[] = [],
 ): ClaimInfo[] {
   const { limits } = subject;
   const names = counterNames(subject);
-  const claims: ClaimInfo[] = [];
   const { scope, id: subjectId } = subject;
   if (limits.rpm !== undefined) {
     claims.push({

@@ -57,10 +57,13 @@ export function createMemoryCounters(): Counters {
 
   return {
     async reserve(claims, now) {
-      const unseeded = claims
-        .filter((c) => c.kind === 'budget' && !budgets.has(c.counter))
-        .map((c) => c.counter);
-      if (unseeded.length > 0) return { ok: false, unseeded };
+      let unseeded: string[] | undefined;
+      for (const claim of claims) {
+        if (claim.kind !== 'budget' || budgets.has(claim.counter)) continue;
+        unseeded ??= [];
+        unseeded.push(claim.counter);
+      }
+      if (unseeded) return { ok: false, unseeded };
       for (const claim of claims) {
         const retryAfterMs = waitFor(claim, now);
         if (retryAfterMs > 0) {
@@ -89,7 +92,10 @@ export function createMemoryCounters(): Counters {
 
     async settle(reservation, actual, now) {
       giveBack(reservation, actual);
-      return reservation.claims.filter((c) => c.kind === 'budget').map((c) => stateOfClaim(c, now));
+      const states: CounterState[] = [];
+      for (const claim of reservation.claims)
+        if (claim.kind === 'budget') states.push(stateOfClaim(claim, now));
+      return states;
     },
 
     async release(reservation) {

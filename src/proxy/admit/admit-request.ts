@@ -1,8 +1,8 @@
 import type { CounterState, Counters, Reservation, ReserveOutcome } from '../../counters/counters.js';
 import { GatewayError } from '../../domain/errors.js';
-import type { KeyRecord, ProviderType } from '../../domain/records.js';
+import type { KeyRecord, Limits, ProviderType } from '../../domain/records.js';
 import { NANO_PER_USD } from '../../domain/usage.js';
-import { type ClaimInfo, claimsFor, hasTokenLimits } from '../../limits/limit-claims.js';
+import { type ClaimInfo, type ClaimSubject, claimsFor, hasTokenLimits } from '../../limits/limit-claims.js';
 import { seedBudgets } from '../../limits/seed-budgets.js';
 import type { Store } from '../../store/store.js';
 import type { CompiledKey } from '../authenticate/key-directory.js';
@@ -71,12 +71,12 @@ export function createAdmission(deps: AdmissionDeps) {
 
   const checkThresholds = (infos: readonly ClaimInfo[], states: readonly CounterState[]) => {
     for (const state of states) {
-      const info = infos.find((i) => i.claim.counter === state.counter);
+      const info = infoOf(infos, state.counter);
       if (!info?.budget || !info.window || state.limit <= 0) continue;
       const percent = (state.used / state.limit) * 100;
-      const crossed = (info.budget.alert_at ?? DEFAULT_ALERT_AT)
-        .filter((t) => percent >= t)
-        .sort((a, b) => b - a)[0];
+      let crossed: number | undefined;
+      for (const threshold of info.budget.alert_at ?? DEFAULT_ALERT_AT)
+        if (percent >= threshold && (crossed === undefined || threshold > crossed)) crossed = threshold;
       if (crossed === undefined || (alerted.get(state.counter) ?? 0) >= crossed) continue;
       alerted.set(state.counter, crossed);
       deps.onBudgetThreshold({
@@ -103,14 +103,14 @@ export function createAdmission(deps: AdmissionDeps) {
     const keyLimits = key.record.limits;
     const projectLimits = project?.limits ?? {};
     // Only the ancestors' budgets apply to a delegated key, not their rates.
-    const chain = (deps.ancestors ? await deps.ancestors(key.record) : [])
-      .filter((a) => (a.limits.budgets?.length ?? 0) > 0)
-      .map((a) => ({ id: a.id, limits: { budgets: a.limits.budgets } }));
+    const chain: ClaimSubject[] = [];
+    for (const ancestor of deps.ancestors ? await deps.ancestors(key.record) : []) {
+      const limits = budgetsOnly(ancestor.limits);
+      if (limits) chain.push({ scope: 'key', id: ancestor.id, projectId: key.record.projectId, limits });
+    }
     const maxTokensLimit = minDefined(keyLimits.max_tokens, projectLimits.max_tokens);
     const countsTokens = hasTokenLimits(keyLimits) || hasTokenLimits(projectLimits) || chain.length > 0;
-    const hasClaims =
-      countsTokens ||
-      [keyLimits, projectLimits].some((l) => l.rpm !== undefined || l.concurrency !== undefined);
+    const hasClaims = countsTokens || takesSlots(keyLimits) || takesSlots(projectLimits);
     const { maxOutput, changed } = boundOutput({
       json: inspected.json,
       endpoint: inspected.endpoint,
@@ -122,9 +122,20 @@ export function createAdmission(deps: AdmissionDeps) {
     });
     if (!hasClaims) return { ...NOTHING, bodyChanged: changed };
 
-    const hardBudget = [keyLimits, projectLimits, ...chain.map((a) => a.limits)].some((l) =>
-      l.budgets?.some((b) => !b.soft),
-    );
+    const hardBudget =
+      hasHardBudget(keyLimits) || hasHardBudget(projectLimits) || chain.some((a) => hasHardBudget(a.limits));
+    const keySubject: ClaimSubject = {
+      scope: 'key',
+      id: key.record.id,
+      projectId: key.record.projectId,
+      limits: keyLimits,
+    };
+    const projectSubject: ClaimSubject = {
+      scope: 'project',
+      id: key.record.projectId,
+      projectId: key.record.projectId,
+      limits: projectLimits,
+    };
     const reserveFor = async (inputTokens: number) => {
       const tokens = inputTokens + maxOutput;
       let costNano = 0;
@@ -144,24 +155,9 @@ export function createAdmission(deps: AdmissionDeps) {
         costNano = priced ?? 0;
       }
       const request = { tokens, costNano, now, timeZone: deps.timeZone };
-      const infos = [
-        ...claimsFor(
-          { scope: 'key', id: key.record.id, projectId: key.record.projectId, limits: keyLimits },
-          request,
-        ),
-        ...claimsFor(
-          {
-            scope: 'project',
-            id: key.record.projectId,
-            projectId: key.record.projectId,
-            limits: projectLimits,
-          },
-          request,
-        ),
-        ...chain.flatMap((a) =>
-          claimsFor({ scope: 'key', id: a.id, projectId: key.record.projectId, limits: a.limits }, request),
-        ),
-      ];
+      const infos = claimsFor(keySubject, request);
+      claimsFor(projectSubject, request, infos);
+      for (const ancestor of chain) claimsFor(ancestor, request, infos);
       const claims = infos.map((i) => i.claim);
       let outcome = await deps.counters.reserve(claims, now);
       if (!outcome.ok && 'unseeded' in outcome) {
@@ -218,6 +214,29 @@ function refusedByTokens(infos: readonly ClaimInfo[], outcome: ReserveOutcome): 
   if (outcome.ok || 'unseeded' in outcome) return false;
   const limit = infos.find((i) => i.claim === outcome.refused)?.limit;
   return limit === 'tpm' || limit === 'budget';
+}
+
+function infoOf(infos: readonly ClaimInfo[], counter: string): ClaimInfo | undefined {
+  for (const info of infos) if (info.claim.counter === counter) return info;
+  return undefined;
+}
+
+const takesSlots = (limits: Limits) => limits.rpm !== undefined || limits.concurrency !== undefined;
+const isHard = (budget: { soft?: boolean | undefined }) => !budget.soft;
+const hasHardBudget = (limits: Limits) => limits.budgets?.some(isHard) === true;
+
+/**
+ * An ancestor's limits as they apply to a key it delegated to: its budgets only, or undefined when it
+ * has none. One object per ancestor's limits, so its counter names are built once, not per request.
+ */
+const budgetOnlyLimits = new WeakMap<Limits, Limits | null>();
+function budgetsOnly(limits: Limits): Limits | undefined {
+  let only = budgetOnlyLimits.get(limits);
+  if (only === undefined) {
+    only = (limits.budgets?.length ?? 0) > 0 ? { budgets: limits.budgets } : null;
+    budgetOnlyLimits.set(limits, only);
+  }
+  return only ?? undefined;
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
