@@ -1,6 +1,6 @@
 import type { CounterState, Counters, Reservation, ReserveOutcome } from '../../counters/counters.js';
 import { GatewayError } from '../../domain/errors.js';
-import type { KeyRecord, Limits, ProviderType } from '../../domain/records.js';
+import type { Budget, KeyRecord, Limits, ProviderType } from '../../domain/records.js';
 import { NANO_PER_USD } from '../../domain/usage.js';
 import { type ClaimInfo, type ClaimSubject, claimsFor, hasTokenLimits } from '../../limits/limit-claims.js';
 import { seedBudgets } from '../../limits/seed-budgets.js';
@@ -221,8 +221,9 @@ function infoOf(infos: readonly ClaimInfo[], counter: string): ClaimInfo | undef
   return undefined;
 }
 
+// A request rate or a concurrency cap: every request takes from it, whatever its tokens.
 const takesSlots = (limits: Limits) => limits.rpm !== undefined || limits.concurrency !== undefined;
-const isHard = (budget: { soft?: boolean | undefined }) => !budget.soft;
+const isHard = (budget: Budget) => !budget.soft;
 const hasHardBudget = (limits: Limits) => limits.budgets?.some(isHard) === true;
 
 /**
