@@ -13,5 +13,5 @@ export function usageFromJson(
   body: Buffer,
 ): Partial<TokenCounts> | null {
   const usage = topLevelMember(body, 'usage');
-  return usage === undefined ? null : adapter.usageFromBody(endpoint, { usage });
+  return usage === undefined ? null : adapter.usageFromBody(endpoint, usage);
 }

@@ -2,6 +2,7 @@ import { calcPrice } from '@pydantic/genai-prices';
 import type { PriceOverride } from '../../config/config.js';
 import type { ProviderType } from '../../domain/records.js';
 import type { TokenCounts } from '../../domain/usage.js';
+import { rememberRecent } from '../../lib/recent-memo.js';
 
 /** USD per million tokens of each kind. */
 interface Rates {
@@ -36,10 +37,6 @@ export function createPriceTable(options: {
   /** Called for every request priced at null. */
   onUnpriced?: (providerType: ProviderType, model: string) => void;
 }): PriceTable {
-  // Per provider type, then per model: the model name from the request is the key as it is, where a
-  // joined key would be a new string to build and hash on every request.
-  const cache = new Map<ProviderType, Map<string, Rates | 'tiered' | null>>();
-
   const fromOverride = (o: PriceOverride): Rates => ({
     input: o.input_per_mtok,
     cachedInput: o.cached_input_per_mtok ?? o.input_per_mtok,
@@ -68,20 +65,18 @@ export function createPriceTable(options: {
     return null;
   };
 
+  // One memo per provider type, keyed by the model name as the request gave it (a joined key would be
+  // a new string to build and hash per request). Model names come from clients, so it is bounded.
+  const ratesOf = Object.fromEntries(
+    (Object.keys(PRICE_PROVIDER) as ProviderType[]).map((type) => [
+      type,
+      rememberRecent((model) => lookup(type, model), MAX_CACHED_MODELS),
+    ]),
+  ) as Record<ProviderType, (model: string) => Rates | 'tiered' | null>;
+
   return {
     costNanoUsd(providerType, model, tokens) {
-      let models = cache.get(providerType);
-      if (!models) {
-        models = new Map();
-        cache.set(providerType, models);
-      }
-      let rates = models.get(model);
-      if (rates === undefined) {
-        rates = lookup(providerType, model);
-        // Model names come from clients: a key allowed any model must not grow this without end.
-        if (models.size >= MAX_CACHED_MODELS) models.clear();
-        models.set(model, rates);
-      }
+      const rates = ratesOf[providerType](model);
       if (rates === null) {
         options.onUnpriced?.(providerType, model);
         return null;

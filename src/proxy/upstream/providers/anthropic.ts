@@ -23,11 +23,7 @@ export const anthropicAdapter: ProviderAdapter = {
   type: 'anthropic',
   dialect: 'anthropic',
   credentialHeaders: (secret) => ({ 'x-api-key': secret }),
-  usageFromBody(endpoint, body) {
-    const b = asObject(body);
-    if (endpoint === 'messages/count_tokens') return null;
-    return usageOf(b?.usage);
-  },
+  usageFromBody: (endpoint, usage) => (endpoint === 'messages/count_tokens' ? null : usageOf(usage)),
   usageFromEvent(_endpoint, data) {
     const event = asObject(data);
     if (event?.type === 'message_start') return usageOf(asObject(event.message)?.usage);

@@ -25,7 +25,7 @@ function openAiStyle(type: ProviderType): ProviderAdapter {
     type,
     dialect: 'openai',
     credentialHeaders: (secret) => ({ authorization: `Bearer ${secret}` }),
-    usageFromBody: (_endpoint, body) => usageOf(asObject(body)?.usage),
+    usageFromBody: (_endpoint, usage) => usageOf(usage),
     usageFromEvent(endpoint, data) {
       const event = asObject(data);
       if (!event) return null;

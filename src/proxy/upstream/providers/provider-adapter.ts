@@ -14,11 +14,10 @@ export interface ProviderAdapter {
   /** Sets the real credential in the provider's own header. */
   credentialHeaders(secret: string): Record<string, string>;
   /**
-   * Token usage from a complete JSON response body, or null when it carries none. The body is given
-   * as `{ usage }`: its top-level `usage` member, the only one either dialect reports usage in, is all
-   * that is parsed of an answer.
+   * Token usage from a complete JSON answer's top-level `usage` member (the only one either dialect
+   * reports a whole answer's usage in, and all that is parsed of it), or null when it carries none.
    */
-  usageFromBody(endpoint: string, body: { usage: unknown }): Partial<TokenCounts> | null;
+  usageFromBody(endpoint: string, usage: unknown): Partial<TokenCounts> | null;
   /** Token usage carried by one SSE event's parsed data, or null. Later events overwrite earlier fields. */
   usageFromEvent(endpoint: string, data: unknown): Partial<TokenCounts> | null;
   /** Whether a streaming request to `endpoint` must ask for the usage chunk (OpenAI chat only). */
