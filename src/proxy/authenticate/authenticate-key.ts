@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../../domain/errors.js';
-import { hashesEqual, hashSecret, isWellFormedSecret } from '../../domain/key-format.js';
+import { hashSecret, isWellFormedSecret } from '../../domain/key-format.js';
 import { previousSecretState } from '../../domain/rotation.js';
 import type { CompiledKey, KeyDirectory } from './key-directory.js';
 
@@ -37,10 +37,10 @@ export async function authenticateKey(
   const hash = knownHash ?? hashSecret(secret);
   const key = await keys.byHash(hash);
   if (!key) throw new GatewayError('invalid_api_key', 'invalid API key');
-  if (hashesEqual(key.record.secretHash, hash)) return key;
-  const previous = key.record.previousSecretHash;
-  if (previous === null || !hashesEqual(previous, hash))
-    throw new GatewayError('invalid_api_key', 'invalid API key');
+  // The directory found this key by the whole hash, so the hash equals the current or the previous
+  // secret's; plain comparison only tells which (a constant-time one would hide nothing more).
+  if (key.record.secretHash === hash) return key;
+  if (key.record.previousSecretHash !== hash) throw new GatewayError('invalid_api_key', 'invalid API key');
   if (previousSecretState(key.record, hash, now) === 'rotated') {
     throw new GatewayError(
       'key_rotated',
