@@ -242,6 +242,7 @@ export async function createKeywarden(
     clock,
     logger,
     prices,
+    maxJsonDepth: config.http.proxyMaxJsonDepth,
     onRefused: (error, request) => watch.refused(error.code, request.headers),
   });
 

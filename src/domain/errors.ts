@@ -102,3 +102,8 @@ export function isGatewayError(error: unknown): error is GatewayError {
 export function invalidField(field: string, message: string): GatewayError {
   return new GatewayError('validation_error', `${field}: ${message}`, { field });
 }
+
+/** The refusal of a JSON body nested deeper than `maxDepth` levels, on the proxy and the admin API. */
+export function jsonTooDeep(maxDepth: number): GatewayError {
+  return new GatewayError('invalid_json', `the JSON body is nested deeper than ${maxDepth} levels`);
+}

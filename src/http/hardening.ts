@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError } from '../domain/errors.js';
+import { jsonTooDeep } from '../domain/errors.js';
 import { exceedsJsonDepth } from '../lib/json-walk.js';
 
 /** Headers every answer of ours carries (streams from providers carry the provider's own). */
@@ -34,13 +34,6 @@ export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply)
   if (request.url.startsWith('/admin/')) reply.header('cache-control', 'no-store');
 }
 
-/** The refusal for a JSON body nested deeper than `maxDepth` levels; undefined when it is not. */
-export function jsonDepthRefusal(body: string | Buffer, maxDepth: number): GatewayError | undefined {
-  return exceedsJsonDepth(body, maxDepth)
-    ? new GatewayError('invalid_json', `the JSON body is nested deeper than ${maxDepth} levels`)
-    : undefined;
-}
-
 /**
  * Admin bodies: JSON only, nested at most `maxDepth` levels, parsed with prototype-poisoning
  * protection (`__proto__` and `constructor.prototype` keys are refused).
@@ -49,9 +42,8 @@ export function limitJsonDepth(app: FastifyInstance, maxDepth: number): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const tooDeep = jsonDepthRefusal(body as string, maxDepth);
-    if (tooDeep) {
-      done(tooDeep, undefined);
+    if (exceedsJsonDepth(body as string, maxDepth)) {
+      done(jsonTooDeep(maxDepth), undefined);
       return;
     }
     void parse(request, body as string, done);

@@ -3,7 +3,6 @@ import proxyAddr from '@fastify/proxy-addr';
 import { GatewayError } from '../domain/errors.js';
 import { newId } from '../lib/ids.js';
 import type { Dialect } from '../proxy/upstream/providers/provider-adapter.js';
-import { jsonDepthRefusal } from './hardening.js';
 import { type ProxyCall, writeRefusal } from './proxy-responder.js';
 import { PROXY_METHODS } from './proxy-routes.js';
 
@@ -19,7 +18,6 @@ export interface FrontDoorDeps {
   /** Take the client's address from `X-Forwarded-For`, as Fastify's `trustProxy: true` does. */
   trustProxy: boolean;
   maxBodyBytes: number;
-  maxJsonDepth: number;
 }
 
 const METHODS = new Set<string>(PROXY_METHODS);
@@ -94,11 +92,6 @@ export function createProxyFrontDoor(deps: FrontDoorDeps) {
     }
     readRequestBody(req, deps.maxBodyBytes).then(
       (body) => {
-        const tooDeep = jsonDepthRefusal(body, deps.maxJsonDepth);
-        if (tooDeep) {
-          refuse(tooDeep);
-          return;
-        }
         call.body = body;
         void deps.respond(call);
       },

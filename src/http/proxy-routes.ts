@@ -1,7 +1,6 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './error-envelopes.js';
-import { jsonDepthRefusal } from './hardening.js';
 import type { ProxyCall, ProxyRoutesDeps } from './proxy-responder.js';
 import { toGatewayError } from './to-gateway-error.js';
 
@@ -15,18 +14,17 @@ export const PROXY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export async function proxyRoutes(
   app: FastifyInstance,
   deps: Pick<ProxyRoutesDeps, 'dialectOf' | 'maxBodyBytes'> & {
-    /** Deepest nesting accepted in a JSON body. */
-    maxJsonDepth: number;
     respond: (call: ProxyCall) => Promise<void>;
   },
 ): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (req, body, done) => {
-    const json = String(req.headers['content-type'] ?? '').includes('json');
-    const tooDeep = json ? jsonDepthRefusal(body as Buffer, deps.maxJsonDepth) : undefined;
-    if (tooDeep) done(tooDeep);
-    else done(null, body);
-  });
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
 
   const providerOf = (request: FastifyRequest): string | null =>
     (request.params as { provider?: string }).provider ?? null;

@@ -74,7 +74,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
           isClosing: deps.isClosing,
           trustProxy: deps.trustProxy,
           maxBodyBytes: deps.proxy.maxBodyBytes,
-          maxJsonDepth: deps.limits.proxyMaxJsonDepth,
         });
 
   const app = Fastify({
@@ -187,8 +186,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     if (delegation) await app.register((scope) => delegateRoutes(scope, delegation));
     const { githubLeakReports } = deps;
     if (githubLeakReports) await app.register((scope) => leakReportRoutes(scope, githubLeakReports));
-    const options = { respond, maxJsonDepth: deps.limits.proxyMaxJsonDepth };
-    await app.register((scope) => proxyRoutes(scope, { ...deps.proxy, ...options }));
+    await app.register((scope) => proxyRoutes(scope, { ...deps.proxy, respond }));
   }
   return app;
 }

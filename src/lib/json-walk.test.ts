@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exceedsJsonDepth, topLevelMember } from './json-walk.js';
+import { exceedsJsonDepth, nestsDeeperThan, topLevelMember } from './json-walk.js';
 
 /** How deeply a parsed value nests objects and arrays. */
 const depthOf = (value: unknown): number =>
@@ -27,12 +27,17 @@ describe('JSON depth', () => {
     fc.assert(
       fc.property(value, fc.nat(8), (parsed, max) => {
         expect(exceedsJsonDepth(JSON.stringify(parsed), max)).toBe(depthOf(parsed) > max);
+        expect(nestsDeeperThan(parsed, max)).toBe(depthOf(parsed) > max);
       }),
     );
   });
 
   it('stops early on a huge nesting', () => {
     expect(exceedsJsonDepth('['.repeat(1_000_000), 64)).toBe(true);
+    // JSON.parse builds it without recursing; the check on the value must not recurse past its limit.
+    const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    expect(nestsDeeperThan(deep, 64)).toBe(true);
+    expect(nestsDeeperThan(deep, 100_000)).toBe(false);
   });
 });
 

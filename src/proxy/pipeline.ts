@@ -60,6 +60,8 @@ export interface PipelineDeps extends MeterDeps {
   /** Open streams per key, cut when the key is revoked or suspended. */
   openStreams?: OpenStreams;
   failover?: FailoverOptions;
+  /** Deepest nesting accepted in a JSON request body. */
+  maxJsonDepth: number;
   /** Told of every refusal (the watcher looks for bursts of bad keys). */
   onRefused?: (error: GatewayError, request: ProxyRequest) => void;
 }
@@ -80,7 +82,13 @@ export function createProxyPipeline(deps: PipelineDeps) {
       if (request.providerName !== null && !named) {
         throw new GatewayError('unknown_provider', `no provider named ${request.providerName}`);
       }
-      const inspected = inspectRequest(request.method, request.path, request.headers, request.body);
+      const inspected = inspectRequest(
+        request.method,
+        request.path,
+        request.headers,
+        request.body,
+        deps.maxJsonDepth,
+      );
       const key = await authenticateKey(request.headers, deps.keys, receivedAt, request.credentialHash);
       const provider = named ?? defaultProvider(key, deps.providers);
       dialect = provider.adapter.dialect;

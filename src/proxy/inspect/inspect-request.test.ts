@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../domain/errors.js';
 import { endpointOf, inspectRequest } from './inspect-request.js';
 
+const MAX_DEPTH = 8;
+const inspect = (...call: Parameters<typeof inspectRequest> extends [...infer A, number] ? A : never) =>
+  inspectRequest(...call, MAX_DEPTH);
+
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -54,7 +58,7 @@ describe('endpoint names', () => {
 
 describe('inspectRequest', () => {
   it('reads the endpoint, model and stream flag of a JSON request', () => {
-    const inspected = inspectRequest(
+    const inspected = inspect(
       'POST',
       '/v1/chat/completions?x=1',
       { 'content-type': 'application/json; charset=utf-8' },
@@ -66,34 +70,32 @@ describe('inspectRequest', () => {
 
   it('is not streaming unless stream is exactly true', () => {
     for (const stream of [undefined, false, 'true', 1]) {
-      expect(
-        inspectRequest('POST', '/v1/chat/completions', JSON_HEADERS, json({ model: 'm', stream })).stream,
-      ).toBe(false);
+      expect(inspect('POST', '/v1/chat/completions', JSON_HEADERS, json({ model: 'm', stream })).stream).toBe(
+        false,
+      );
     }
   });
 
   it('has no model when the body names none', () => {
-    expect(
-      inspectRequest('POST', '/v1/chat/completions', JSON_HEADERS, json({ messages: [] })).model,
-    ).toBeNull();
-    expect(inspectRequest('GET', '/v1/models', {}, undefined)).toMatchObject({
+    expect(inspect('POST', '/v1/chat/completions', JSON_HEADERS, json({ messages: [] })).model).toBeNull();
+    expect(inspect('GET', '/v1/models', {}, undefined)).toMatchObject({
       endpoint: 'models',
       model: null,
     });
   });
 
   it('reads the model from GET /v1/models/{model}', () => {
-    expect(inspectRequest('GET', '/v1/models/gpt-4o', {}, undefined)).toMatchObject({
+    expect(inspect('GET', '/v1/models/gpt-4o', {}, undefined)).toMatchObject({
       endpoint: 'models',
       model: 'gpt-4o',
     });
-    expect(inspectRequest('GET', '/v1/models/ft%3Agpt-4o-mini%3Aorg?x=1', {}, undefined).model).toBe(
+    expect(inspect('GET', '/v1/models/ft%3Agpt-4o-mini%3Aorg?x=1', {}, undefined).model).toBe(
       'ft:gpt-4o-mini:org',
     );
   });
 
   it('counts tokens under messages/count_tokens, not messages', () => {
-    const inspected = inspectRequest(
+    const inspected = inspect(
       'POST',
       '/v1/messages/count_tokens',
       JSON_HEADERS,
@@ -108,7 +110,7 @@ describe('inspectRequest', () => {
       ['model', 'whisper-1'],
       ['language', 'de'],
     ]);
-    expect(inspectRequest('POST', '/v1/audio/transcriptions', headers, body)).toMatchObject({
+    expect(inspect('POST', '/v1/audio/transcriptions', headers, body)).toMatchObject({
       endpoint: 'audio/transcriptions',
       model: 'whisper-1',
       stream: false,
@@ -117,12 +119,12 @@ describe('inspectRequest', () => {
 
   it('has no model when a multipart body has no model field', async () => {
     const { headers, body } = await multipart([['prompt', 'a cat']]);
-    expect(inspectRequest('POST', '/v1/images/edits', headers, body).model).toBeNull();
+    expect(inspect('POST', '/v1/images/edits', headers, body).model).toBeNull();
   });
 
   it('refuses a JSON body that does not parse with invalid_json', () => {
     const error = refusal(() =>
-      inspectRequest('POST', '/v1/chat/completions', JSON_HEADERS, Buffer.from('{"model": "gpt-4o",')),
+      inspect('POST', '/v1/chat/completions', JSON_HEADERS, Buffer.from('{"model": "gpt-4o",')),
     );
     expect(error.code).toBe('invalid_json');
     expect(error.status).toBe(400);
@@ -137,19 +139,17 @@ describe('inspectRequest', () => {
     ['a number', 42],
     ['an object', { name: 'gpt-4o' }],
   ])('refuses a JSON model with %s as invalid_model_name', (_what, model) => {
-    const error = refusal(() =>
-      inspectRequest('POST', '/v1/chat/completions', JSON_HEADERS, json({ model })),
-    );
+    const error = refusal(() => inspect('POST', '/v1/chat/completions', JSON_HEADERS, json({ model })));
     expect(error.code).toBe('invalid_model_name');
     expect(error.status).toBe(400);
   });
 
   it('refuses an invalid model in the path or a multipart body', async () => {
-    expect(refusal(() => inspectRequest('GET', '/v1/models/..%2F..%2Fadmin', {}, undefined)).code).toBe(
+    expect(refusal(() => inspect('GET', '/v1/models/..%2F..%2Fadmin', {}, undefined)).code).toBe(
       'invalid_model_name',
     );
     const { headers, body } = await multipart([['model', 'whisper 1; rm -rf']]);
-    expect(refusal(() => inspectRequest('POST', '/v1/audio/transcriptions', headers, body)).code).toBe(
+    expect(refusal(() => inspect('POST', '/v1/audio/transcriptions', headers, body)).code).toBe(
       'invalid_model_name',
     );
   });
@@ -168,21 +168,21 @@ describe('scopes cannot be sidestepped by the request encoding', () => {
       ['file', new Blob([Buffer.from('gpt-4o-mini')]), 'model'],
       ['model', 'whisper-1'],
     ]);
-    expect(inspectRequest('POST', '/v1/audio/transcriptions', headers, body).model).toBe('whisper-1');
+    expect(inspect('POST', '/v1/audio/transcriptions', headers, body).model).toBe('whisper-1');
   });
 
   it('reads the model whatever the case of the media type (RFC 9110 §8.3.1)', async () => {
     // `Application/JSON` is the same media type as `application/json`; the upstream parses it, but the
     // gateway sees no model, and authorizeRequest lets a null model through any model scope.
     const body = json({ model: 'gpt-4o', messages: [] });
-    expect(
-      inspectRequest('POST', '/v1/chat/completions', { 'content-type': 'Application/JSON' }, body).model,
-    ).toBe('gpt-4o');
+    expect(inspect('POST', '/v1/chat/completions', { 'content-type': 'Application/JSON' }, body).model).toBe(
+      'gpt-4o',
+    );
     const form = await multipart([['model', 'whisper-1']]);
     const shouted = {
       'content-type': form.headers['content-type'].replace('multipart/form-data', 'Multipart/Form-Data'),
     };
-    expect(inspectRequest('POST', '/v1/audio/transcriptions', shouted, form.body).model).toBe('whisper-1');
+    expect(inspect('POST', '/v1/audio/transcriptions', shouted, form.body).model).toBe('whisper-1');
   });
 
   it('a ".." segment cannot make a path look like another endpoint', () => {
@@ -193,7 +193,7 @@ describe('scopes cannot be sidestepped by the request encoding', () => {
     for (const path of ['/v1/models/../chat/completions', '/v1/embeddings/../chat/completions']) {
       let endpoint: string | undefined;
       try {
-        endpoint = inspectRequest('POST', path, JSON_HEADERS, body).endpoint;
+        endpoint = inspect('POST', path, JSON_HEADERS, body).endpoint;
       } catch (error) {
         expect(error, path).toBeInstanceOf(GatewayError);
         continue;

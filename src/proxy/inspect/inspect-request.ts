@@ -1,5 +1,6 @@
-import { GatewayError } from '../../domain/errors.js';
+import { GatewayError, jsonTooDeep } from '../../domain/errors.js';
 import { isValidModelName } from '../../domain/model-name.js';
+import { nestsDeeperThan } from '../../lib/json-walk.js';
 import { rememberRecent } from '../../lib/recent-memo.js';
 import { modelFromMultipart } from './multipart-model.js';
 
@@ -67,13 +68,16 @@ const checkedEndpointOf = rememberRecent((path: string): string => {
 
 /**
  * Reads what governance needs from a request: endpoint, model and whether it streams. Model names
- * are validated here, before they reach a scope check, a URL, a log line or a metric.
+ * are validated here, before they reach a scope check, a URL, a log line or a metric. A JSON body
+ * nested deeper than `maxJsonDepth` is refused before anything recurses into it (V8's `JSON.parse`
+ * itself does not, so the depth is checked on the parsed value and the text is walked only once).
  */
 export function inspectRequest(
   method: string,
   path: string,
   headers: Record<string, unknown>,
   body: Buffer | undefined,
+  maxJsonDepth: number,
 ) {
   const endpoint = checkedEndpointOf(path);
   let model: unknown = null;
@@ -88,6 +92,7 @@ export function inspectRequest(
     } catch {
       throw new GatewayError('invalid_json', 'the request body is not valid JSON');
     }
+    if (nestsDeeperThan(parsed, maxJsonDepth)) throw jsonTooDeep(maxJsonDepth);
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
       json = parsed as Record<string, unknown>;
       model = json.model ?? null;
