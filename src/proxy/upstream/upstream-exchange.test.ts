@@ -1,11 +1,10 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import fc from 'fast-check';
 import { Agent, errors } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelSignal } from '../../lib/cancel-signal.js';
-import { parseHeaders, UpstreamExchange } from './upstream-exchange.js';
+import { UpstreamExchange } from './upstream-exchange.js';
 
 const BIG = Buffer.alloc(2 * 1024 * 1024, 'abcdefgh');
 
@@ -113,54 +112,5 @@ describe('UpstreamExchange', () => {
     const ended = new Promise<unknown>((resolve) => sink.on('error', resolve));
     after.abort();
     expect(await ended).toBeInstanceOf(errors.RequestAbortedError);
-  });
-});
-
-describe('parseHeaders', () => {
-  const reference = (pairs: [string, string][]) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [name, value] of pairs) {
-      const lower = name.toLowerCase();
-      const existing = out[lower];
-      out[lower] = existing === undefined ? value : [existing, value].flat();
-    }
-    return out;
-  };
-  const headerName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/);
-  const headerValue = fc
-    .uint8Array({ maxLength: 40 })
-    .map((bytes) => Buffer.from(bytes.filter((b) => b !== 13 && b !== 10)).toString('latin1'));
-  const pairs = fc.array(
-    fc.tuple(fc.oneof(headerName, fc.constantFrom('Set-Cookie', 'set-cookie')), headerValue),
-    {
-      maxLength: 12,
-    },
-  );
-
-  it('reads views into one chunk (as undici hands them over) as Node would', () => {
-    fc.assert(
-      fc.property(pairs, (list) => {
-        // A head on the wire, with the names and values as views into it.
-        const wire = Buffer.from(list.map(([n, v]) => `${n}: ${v}\r\n`).join(''), 'latin1');
-        const raw: Buffer[] = [];
-        let at = 0;
-        for (const [name, value] of list) {
-          raw.push(wire.subarray(at, at + name.length));
-          at += name.length + 2;
-          raw.push(wire.subarray(at, at + value.length));
-          at += value.length + 2;
-        }
-        expect(parseHeaders(raw)).toEqual(reference(list));
-      }),
-    );
-  });
-
-  it('reads names and values that are buffers of their own (a head split across chunks)', () => {
-    fc.assert(
-      fc.property(pairs, (list) => {
-        const raw = list.flatMap(([n, v]) => [Buffer.from(n, 'latin1'), Buffer.from(v, 'latin1')]);
-        expect(parseHeaders(raw)).toEqual(reference(list));
-      }),
-    );
   });
 });

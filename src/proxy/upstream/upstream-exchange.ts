@@ -205,53 +205,16 @@ export class UpstreamExchange extends EventEmitter implements Dispatcher.Dispatc
   }
 }
 
-/**
- * undici's raw header list as Node's incoming headers: lower-case names, repeated ones as arrays.
- * undici's names and values are views into the socket chunk the head arrived in, so that span is
- * decoded once and cut into strings: one crossing into C++ instead of two per header, which under
- * load cost ~2% of the gateway's time. A head split across chunks is decoded piece by piece.
- */
-export function parseHeaders(raw: readonly Buffer[]): ResponseHeaders {
+/** undici's raw header list as Node's incoming headers: lower-case names, repeated ones as arrays. */
+function parseHeaders(raw: Buffer[]): ResponseHeaders {
   const headers: ResponseHeaders = {};
-  if (raw.length === 0) return headers;
-  const first = raw[0] as Buffer;
-  const memory = first.buffer;
-  let start = first.byteOffset;
-  let end = start;
-  for (const part of raw) {
-    if (part.buffer !== memory) return parseEach(raw, headers);
-    if (part.byteOffset < start) start = part.byteOffset;
-    if (part.byteOffset + part.length > end) end = part.byteOffset + part.length;
-  }
-  const text = Buffer.from(memory, start, end - start).toString('latin1');
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as Buffer;
-    const value = raw[i + 1] as Buffer;
-    const nameAt = name.byteOffset - start;
-    const valueAt = value.byteOffset - start;
-    add(
-      headers,
-      text.slice(nameAt, nameAt + name.length).toLowerCase(),
-      text.slice(valueAt, valueAt + value.length),
-    );
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
+    const value = (raw[i + 1] as Buffer).toString('latin1');
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = [existing, value];
   }
   return headers;
-}
-
-function parseEach(raw: readonly Buffer[], headers: ResponseHeaders): ResponseHeaders {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    add(
-      headers,
-      (raw[i] as Buffer).toString('latin1').toLowerCase(),
-      (raw[i + 1] as Buffer).toString('latin1'),
-    );
-  }
-  return headers;
-}
-
-function add(headers: ResponseHeaders, name: string, value: string): void {
-  const existing = headers[name];
-  if (existing === undefined) headers[name] = value;
-  else if (Array.isArray(existing)) existing.push(value);
-  else headers[name] = [existing, value];
 }
