@@ -57,6 +57,10 @@ export function exceedsJsonDepth(body: Buffer | string, max: number): boolean {
   return false;
 }
 
+/** The walk's stack, kept between calls (the walk is synchronous) so that a request allocates none. */
+const pending: object[] = [];
+const depths: number[] = [];
+
 /**
  * The same question as `exceedsJsonDepth`, asked of a parsed value: whether objects and arrays nest
  * more than `max` levels. Walked with a stack of its own, so no limit can make it overflow the call
@@ -64,30 +68,36 @@ export function exceedsJsonDepth(body: Buffer | string, max: number): boolean {
  */
 export function nestsDeeperThan(value: unknown, max: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  const pending: object[] = [value];
-  const depths: number[] = [1];
-  while (pending.length > 0) {
-    const node = pending.pop() as Record<string, unknown>;
-    const depth = depths.pop() as number;
-    if (depth > max) return true;
-    if (Array.isArray(node)) {
-      for (const item of node) {
-        if (typeof item === 'object' && item !== null) {
-          pending.push(item);
-          depths.push(depth + 1);
+  pending.push(value);
+  depths.push(1);
+  try {
+    while (pending.length > 0) {
+      const node = pending.pop() as Record<string, unknown>;
+      const depth = depths.pop() as number;
+      if (depth > max) return true;
+      if (Array.isArray(node)) {
+        for (const item of node) {
+          if (typeof item === 'object' && item !== null) {
+            pending.push(item);
+            depths.push(depth + 1);
+          }
         }
-      }
-    } else {
-      for (const name in node) {
-        const item = node[name];
-        if (typeof item === 'object' && item !== null) {
-          pending.push(item);
-          depths.push(depth + 1);
+      } else {
+        for (const name in node) {
+          const item = node[name];
+          if (typeof item === 'object' && item !== null) {
+            pending.push(item);
+            depths.push(depth + 1);
+          }
         }
       }
     }
+    return false;
+  } finally {
+    // Nothing of this body may stay reachable from the module.
+    pending.length = 0;
+    depths.length = 0;
   }
-  return false;
 }
 
 const isSpace = (code: number) => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
