@@ -104,9 +104,12 @@ export function createAdmission(deps: AdmissionDeps) {
     const projectLimits = project?.limits ?? {};
     // Only the ancestors' budgets apply to a delegated key, not their rates.
     const chain: ClaimSubject[] = [];
-    for (const ancestor of deps.ancestors ? await deps.ancestors(key.record) : []) {
-      const limits = budgetsOnly(ancestor.limits);
-      if (limits) chain.push({ scope: 'key', id: ancestor.id, projectId: key.record.projectId, limits });
+    // A key without a parent (nearly every request) skips the lookup and its await.
+    if (key.record.parentId !== null && deps.ancestors) {
+      for (const ancestor of await deps.ancestors(key.record)) {
+        const limits = budgetsOnly(ancestor.limits);
+        if (limits) chain.push({ scope: 'key', id: ancestor.id, projectId: key.record.projectId, limits });
+      }
     }
     const maxTokensLimit = minDefined(keyLimits.max_tokens, projectLimits.max_tokens);
     const countsTokens = hasTokenLimits(keyLimits) || hasTokenLimits(projectLimits) || chain.length > 0;
