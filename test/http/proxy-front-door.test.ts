@@ -119,13 +119,20 @@ describe('proxy front door', () => {
     expect(fake.requests.filter((r) => r.body.includes('x'.repeat(100)))).toHaveLength(0);
   });
 
-  it('refuses JSON nested deeper than proxy_max_json_depth before it goes upstream', async () => {
-    const res = await post(
-      '/v1/chat/completions',
-      `{"model":"gpt-4o-mini","messages":${'['.repeat(20)}${']'.repeat(20)}}`,
-    );
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'invalid_json' } });
+  it('refuses JSON nested deeper than proxy_max_json_depth before it goes upstream, in both shells', async () => {
+    const marker = 'deep-body-marker';
+    const deep = `{"model":"gpt-4o-mini","user":"${marker}","messages":${'['.repeat(20)}${']'.repeat(20)}}`;
+    const plain = await shape(await post('/v1/chat/completions', deep));
+    const encoded = await shape(await post('/v1/chat/%63ompletions', deep));
+    expect(plain).toEqual(encoded);
+    expect(plain).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_json', message: 'the JSON body is nested deeper than 16 levels' } },
+    });
+    // At the limit (the object, then 15 arrays) it is proxied.
+    const atLimit = `{"model":"gpt-4o-mini","user":"${marker}","messages":${'['.repeat(15)}${']'.repeat(15)}}`;
+    expect((await post('/v1/chat/completions', atLimit)).status).toBe(200);
+    expect(fake.requests.filter((r) => r.body.includes(marker))).toHaveLength(1);
   });
 
   it('takes the client address from X-Forwarded-For when trust_proxy is on', async () => {

@@ -57,6 +57,18 @@ describe('endpoint names', () => {
 });
 
 describe('inspectRequest', () => {
+  it('refuses a JSON body nested deeper than the limit, whatever its top-level value', () => {
+    const nested = (levels: number) => Buffer.from(`${'['.repeat(levels)}${']'.repeat(levels)}`);
+    expect(() => inspect('POST', '/v1/chat/completions', JSON_HEADERS, nested(MAX_DEPTH))).not.toThrow();
+    const error = refusal(() => inspect('POST', '/v1/chat/completions', JSON_HEADERS, nested(MAX_DEPTH + 1)));
+    expect(error.code).toBe('invalid_json');
+    expect(error.message).toBe(`the JSON body is nested deeper than ${MAX_DEPTH} levels`);
+    const deepMember = json({ model: 'gpt-4o', messages: JSON.parse(nested(MAX_DEPTH).toString()) });
+    expect(refusal(() => inspect('POST', '/v1/chat/completions', JSON_HEADERS, deepMember)).code).toBe(
+      'invalid_json',
+    );
+  });
+
   it('reads the endpoint, model and stream flag of a JSON request', () => {
     const inspected = inspect(
       'POST',
