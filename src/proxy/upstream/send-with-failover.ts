@@ -32,13 +32,23 @@ export async function sendWithFailover(
   const { options } = deps;
   const deadline = performance.now() + options.deadlineMs;
   const candidates = provider.candidates();
-  const refused = new Set<string>();
+  // Built only when a credential is refused: nearly every request succeeds on its first attempt,
+  // so its state is plain locals (no set, closures or helper promises per request).
+  let refused: Set<string> | undefined;
   let retries = 0;
   let index = 0;
 
   for (let attempt = 1; ; attempt++) {
-    const candidate = await nextCandidate();
-    if (!candidate) {
+    // The next credential with a secret, round the list, skipping ones the upstream refused.
+    let candidateId: string | undefined;
+    let secret: string | undefined;
+    for (let tried = 0; tried < candidates.length && secret === undefined; tried++) {
+      const candidate = candidates[index++ % candidates.length];
+      if (!candidate || refused?.has(candidate.id)) continue;
+      secret = (await candidate.secret()) || undefined;
+      candidateId = candidate.id;
+    }
+    if (secret === undefined || candidateId === undefined) {
       throw new GatewayError(
         'upstream_credential_unavailable',
         `provider ${provider.record.name} has no usable credential (a referenced secret may be missing)`,
@@ -46,51 +56,47 @@ export async function sendWithFailover(
     }
     // 429, 5xx and connection failures are retried only on another credential.
     const last = attempt >= options.maxAttempts || candidates.length < 2;
-    const request = build(provider.adapter.credentialHeaders(candidate.secret));
+    const request = build(provider.adapter.credentialHeaders(secret));
     let response: UpstreamResponse;
     try {
       response = await deps.upstream.send(request);
     } catch (error) {
       if (request.signal.aborted || !(error instanceof GatewayError) || last) throw error;
-      if (!(await backoff(undefined))) throw error;
+      if (!(await backoff(options, retries, deadline, undefined))) throw error;
+      retries++;
       continue;
     }
     if (response.status === 401 || response.status === 403) {
-      deps.providers.markFailing(provider, candidate.id, `upstream answered ${response.status}`);
-      refused.add(candidate.id);
-      if (attempt >= options.maxAttempts || !candidates.some((c) => !refused.has(c.id))) return response;
+      deps.providers.markFailing(provider, candidateId, `upstream answered ${response.status}`);
+      refused ??= new Set<string>();
+      const refusedIds = refused.add(candidateId);
+      if (attempt >= options.maxAttempts || !candidates.some((c) => !refusedIds.has(c.id))) return response;
       discard(response);
       continue;
     }
     if ((response.status === 429 || response.status >= 500) && !last) {
-      if (await backoff(retryAfterMs(response))) {
+      if (await backoff(options, retries, deadline, retryAfterMs(response))) {
+        retries++;
         discard(response);
         continue;
       }
     }
     return response;
   }
+}
 
-  /** The next credential with a secret, round the list, skipping ones the upstream refused. */
-  async function nextCandidate(): Promise<{ id: string; secret: string } | undefined> {
-    for (let tried = 0; tried < candidates.length; tried++) {
-      const candidate = candidates[index++ % candidates.length];
-      if (!candidate || refused.has(candidate.id)) continue;
-      const secret = await candidate.secret();
-      if (secret) return { id: candidate.id, secret };
-    }
-    return undefined;
-  }
-
-  /** Waits before a retry; false when the deadline would pass first. */
-  async function backoff(hintMs: number | undefined): Promise<boolean> {
-    const cap = Math.min(2_000, options.backoffMs * 2 ** retries);
-    const wait = hintMs ?? Math.random() * cap;
-    if (performance.now() + wait >= deadline) return false;
-    retries++;
-    await sleep(wait);
-    return true;
-  }
+/** Waits before retry number `retries + 1`; false, at once, when the deadline would pass first. */
+async function backoff(
+  options: FailoverOptions,
+  retries: number,
+  deadline: number,
+  hintMs: number | undefined,
+): Promise<boolean> {
+  const cap = Math.min(2_000, options.backoffMs * 2 ** retries);
+  const wait = hintMs ?? Math.random() * cap;
+  if (performance.now() + wait >= deadline) return false;
+  await sleep(wait);
+  return true;
 }
 
 function retryAfterMs(response: UpstreamResponse): number | undefined {
