@@ -1,7 +1,8 @@
 /**
- * Walks over JSON text that answer one question without building the document: how deep it nests,
- * and what one top-level member holds. They run on every proxied request, so the character codes
- * are this module's own constants (the JIT folds them; imported bindings are loaded each time).
+ * Walks that answer one question of a JSON document without building it again: how deep its text
+ * or its parsed value nests, and what one top-level member of its text holds. They run on every
+ * proxied request, so the character codes are this module's own constants (the JIT folds them;
+ * imported bindings are loaded each time).
  */
 // Character codes that give JSON text its structure.
 const QUOTE = 0x22;
@@ -12,14 +13,6 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
-
-/**
- * A JSON body as text to walk: latin1 maps each byte to one character, so positions in the text are
- * byte offsets in the body. Walks run on a string because `String#indexOf` and `charCodeAt` are
- * builtins the JIT inlines, where a Buffer's `indexOf` crosses into C++ on every call.
- */
-const walkable = (body: Buffer | string): string =>
-  typeof body === 'string' ? body : body.toString('latin1');
 
 /**
  * The index of the quote that closes the string opened at `open`, or -1 when it never closes. A
@@ -42,8 +35,7 @@ function stringEnd(text: string, open: number): number {
  * Deep nesting is refused before schema validation, `JSON.stringify` or the gateway's own walks of a
  * body recurse into it (V8's `JSON.parse` itself does not recurse).
  */
-export function exceedsJsonDepth(body: Buffer | string, max: number): boolean {
-  const text = walkable(body);
+export function exceedsJsonDepth(text: string, max: number): boolean {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -112,7 +104,10 @@ const isSpace = (code: number) => code === 0x20 || code === 0x0a || code === 0x0
  * is not a JSON object.
  */
 export function topLevelMember(body: Buffer, name: string): unknown {
-  const text = walkable(body);
+  // Walked as latin1 text: one character per byte, so positions are byte offsets in the body, and
+  // `String#indexOf` and `charCodeAt` are builtins the JIT inlines, where a Buffer's `indexOf`
+  // crosses into C++ on every call.
+  const text = body.toString('latin1');
   // Names are ASCII, so the quoted name is the same in latin1 text as in the body's bytes.
   const quoted = `"${name}"`;
   let i = 0;

@@ -3,8 +3,8 @@ import { GatewayError } from '../../domain/errors.js';
 import { endpointOf, inspectRequest } from './inspect-request.js';
 
 const MAX_DEPTH = 8;
-const inspect = (...call: Parameters<typeof inspectRequest> extends [...infer A, number] ? A : never) =>
-  inspectRequest(...call, MAX_DEPTH);
+const inspect = (method: string, path: string, headers: Record<string, unknown>, body: Buffer | undefined) =>
+  inspectRequest(method, path, headers, body, MAX_DEPTH);
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
