@@ -29,6 +29,7 @@ export const DEFAULT_LEASE_MS = 15 * 60_000;
 export async function openRedisCounters(options: RedisCountersOptions): Promise<Counters> {
   const prefix = options.prefix ?? 'kw:';
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const slotTtl = Math.ceil(2 * leaseMs);
   const redis = new Redis(options.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -92,22 +93,26 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
   ) => {
     const args: (string | number)[] = [
       exact(now),
-      leaseMs,
       id,
       mode,
       exact(actual.costNano),
       exact(actual.tokens),
+      exact(now + leaseMs),
+      slotTtl,
     ];
     for (const c of claims) {
       if (c.kind === 'rate')
-        args.push('r', c.limit, c.windowMs, exact(c.amount), c.unit === 'tokens' ? 't' : 'r');
-      else if (c.kind === 'concurrency') args.push('c', c.limit, 0, 0, 0);
-      else args.push('b', exact(c.limitNano), c.hard ? 1 : 0, exact(c.amountNano), exact(c.resetAt));
+        args.push('r', c.limit, c.windowMs, exact(c.amount), c.unit === 'tokens' ? 't' : 'r', '');
+      else if (c.kind === 'concurrency') args.push('c', c.limit, 0, 0, 0, '');
+      else {
+        const ttl = Math.ceil(Math.max(c.resetAt - now, 0) + 2 * leaseMs);
+        args.push('b', exact(c.limitNano), c.hard ? 1 : 0, exact(c.amountNano), exact(c.resetAt), ttl);
+      }
     }
     return args;
   };
   const statesOf = (claims: readonly LimitClaim[], raw: unknown[], now: number) =>
-    claims.map((claim, i) => stateOf(claim, Number(raw[i]), now));
+    claims.map((claim, i) => stateOf(claim, usedOf(raw[i]), now));
 
   return {
     async reserve(claims, now) {
@@ -184,6 +189,9 @@ const scripts = {
   read: script(READ),
   seed: script(SEED),
 };
+
+/** A counter as the scripts report it: one number, or a budget's spent and reserved, added here. */
+const usedOf = (raw: unknown): number => (Array.isArray(raw) ? Number(raw[0]) + Number(raw[1]) : Number(raw));
 
 /** A double as text that Lua's tonumber reads back bit for bit. */
 const exact = (value: number): string => (Number.isInteger(value) ? String(value) : value.toPrecision(17));

@@ -5,27 +5,35 @@
  * KEYS, per claim in order: the counter's key and, for budgets only, the key of its reservations'
  * deadlines (`<counter>:leases`). Both derive from the caller's counter name, which carries a hash
  * tag such as `{prj_x}`, so all keys of one request live in one Redis Cluster slot.
- * ARGV: now, lease ms, reservation id, mode (settle|release, for GIVE_BACK), actual cost nano and
- * actual tokens (settle), then five values per claim: kind (r|c|b) and kind-specific
- * numbers (rate: limit, windowMs, amount, unit t|r; concurrency: limit; budget: limitNano, hard 1|0,
- * amountNano, resetAt).
+ * ARGV: now, reservation id, mode (settle|release, for GIVE_BACK), actual cost nano and actual tokens
+ * (settle), the lease deadline (now + lease) and a slot's time to live (2 leases, whole ms), then six
+ * values per claim: kind (r|c|b) and kind-specific values (rate: limit, windowMs, amount, unit t|r;
+ * concurrency: limit; budget: limitNano, hard 1|0, amountNano, resetAt, time to live in whole ms).
  *
- * Numbers cross the boundary as strings formatted with %.17g, which round-trips every double
- * exactly (Redis's default conversions keep only 14 digits, too few for a ms timestamp with a
- * fraction); whole numbers below 1e15 as %d, the same digits. The arithmetic is the same, in the
- * same order, as the in-memory counters.
+ * Numbers cross the boundary as text that round-trips every double exactly (Redis's own conversions
+ * keep only 14 digits, too few for a ms timestamp with a fraction). The caller formats everything it
+ * can compute itself; a script formats only values it derives from stored state, and hands back the
+ * text it read or wrote rather than formatting again: formatting a double exactly (%.17g) costs
+ * Redis more than most commands do. The arithmetic is the same, in the same order, as the in-memory
+ * counters'.
  *
  * Storage: a rate counter is a string holding its GCRA theoretical arrival time; a concurrency
  * counter is a sorted set of reservation ids scored by their lease deadline; a budget is a hash
  * (spent, reserved, resetAt, and `r:<id>` = amount held per reservation) plus the leases sorted set.
  * A reservation whose lease passed belongs to an instance that died: the next script touching that
  * budget settles it at its reserved amount (spend is never under-counted) and frees its slot.
+ *
+ * Replies give each claim's counter as: a rate's arrival time (text), a concurrency counter's slots
+ * in use (integer), a budget's {spent, reserved} (texts, '0' when it has no state); the caller adds
+ * the two, in doubles as the in-memory counters do.
  */
 const PRELUDE = `
-local now = tonumber(ARGV[1])
-local lease = tonumber(ARGV[2])
-local id = ARGV[3]
-local HEAD = 6
+local now_text = ARGV[1]
+local now = tonumber(now_text)
+local id = ARGV[2]
+local deadline = ARGV[6]
+local slot_ttl = ARGV[7]
+local HEAD, STRIDE = 7, 6
 local format, floor = string.format, math.floor
 -- %.17g is glibc's slowest path; a whole number below 1e15 prints the same digits with %d, faster.
 -- Zero stays with %.17g, which keeps the sign of -0 as the in-memory counters do.
@@ -38,75 +46,98 @@ local parsed = {}
 local function claim(i)
   local c = parsed[i]
   if c == nil then
-    local base = HEAD + (i - 1) * 5
+    local base = HEAD + (i - 1) * STRIDE
     c = {ARGV[base + 1], tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), ARGV[base + 5]}
     parsed[i] = c
   end
   return c[1], c[2], c[3], c[4], c[5]
 end
+local function arg_text(i, k) return ARGV[HEAD + (i - 1) * STRIDE + k] end
 -- KEYS index of each claim's counter key, and of its leases key for budgets.
-local nclaims = (#ARGV - HEAD) / 5
+local nclaims = (#ARGV - HEAD) / STRIDE
 local key, leases = {}, {}
 do
   local k = 1
   for i = 1, nclaims do
-    local kind = ARGV[HEAD + (i - 1) * 5 + 1]
     key[i] = KEYS[k]; k = k + 1
-    if kind == 'b' then leases[i] = KEYS[k]; k = k + 1 end
+    if ARGV[HEAD + (i - 1) * STRIDE + 1] == 'b' then leases[i] = KEYS[k]; k = k + 1 end
   end
 end
+-- Each budget's spent and reserved, as text and as numbers, read once per script (false: no state)
+-- and kept up to date by set_budget, so that checking, taking and reporting read Redis once.
+local budgets = {}
+local function budget(i)
+  local b = budgets[key[i]]
+  if b == nil then
+    local v = redis.call('HMGET', key[i], 'spent', 'reserved')
+    if v[1] then b = {v[1], v[2], tonumber(v[1]), tonumber(v[2])} else b = false end
+    budgets[key[i]] = b
+  end
+  return b
+end
+local function set_budget(i, spent, reserved, ...)
+  local b = budget(i)
+  local spent_text, reserved_text = b[1], b[2]
+  if spent ~= b[3] then spent_text = fmt(spent) end
+  if reserved ~= b[4] then reserved_text = fmt(reserved) end
+  redis.call('HSET', key[i], 'spent', spent_text, 'reserved', reserved_text, ...)
+  budgets[key[i]] = {spent_text, reserved_text, spent, reserved}
+end
 local function settle_expired(i)
-  local expired = redis.call('ZRANGEBYSCORE', leases[i], '-inf', '(' .. fmt(now))
+  local expired = redis.call('ZRANGEBYSCORE', leases[i], '-inf', '(' .. now_text)
   for _, rid in ipairs(expired) do
+    local b = budget(i)
     local held = tonumber(redis.call('HGET', key[i], 'r:' .. rid) or '0')
-    local reserved = tonumber(redis.call('HGET', key[i], 'reserved') or '0')
-    redis.call('HSET', key[i], 'reserved', fmt(math.max(0, reserved - held)))
-    redis.call('HINCRBYFLOAT', key[i], 'spent', fmt(held))
+    set_budget(i, b[3] + held, math.max(0, b[4] - held))
     redis.call('HDEL', key[i], 'r:' .. rid)
     redis.call('ZREM', leases[i], rid)
   end
 end
 local function expire_slots(i)
-  redis.call('ZREMRANGEBYSCORE', key[i], '-inf', '(' .. fmt(now))
+  redis.call('ZREMRANGEBYSCORE', key[i], '-inf', '(' .. now_text)
 end
--- Each rate counter's stored TAT (false: none), read once per script and kept up to date by set_tat,
--- so that checking, taking and reporting a rate read Redis once instead of three times.
-local stored_tats = {}
+-- Each rate counter's stored TAT as text and number (false: none), read once per script and kept
+-- up to date by set_tat, so that checking, taking and reporting a rate read Redis once.
+local tats = {}
 local function stored_tat(i)
-  local v = stored_tats[key[i]]
-  if v == nil then
+  local t = tats[key[i]]
+  if t == nil then
     local stored = redis.call('GET', key[i])
-    v = stored and tonumber(stored) or false
-    stored_tats[key[i]] = v
+    if stored then t = {stored, tonumber(stored)} else t = false end
+    tats[key[i]] = t
   end
-  return v
+  return t
 end
-local function set_tat(i, text, ...)
+local function set_tat(i, tat, ...)
+  local text = fmt(tat)
   redis.call('SET', key[i], text, ...)
-  stored_tats[key[i]] = tonumber(text)
+  tats[key[i]] = {text, tat}
 end
 local function tat_of(i)
-  local stored = stored_tat(i)
-  if stored then return math.max(stored, now) end
-  return now
+  local t = stored_tat(i)
+  if t and t[2] > now then return t[2], t[1] end
+  return now, now_text
 end
--- What each claim's counter holds now: rate -> TAT, concurrency -> slots, budget -> spent + reserved.
+-- What each claim's counter holds now: rate -> TAT, concurrency -> slots, budget -> {spent, reserved}.
 local function raw(i)
   local kind = claim(i)
-  if kind == 'r' then return fmt(tat_of(i)) end
-  if kind == 'c' then return fmt(redis.call('ZCOUNT', key[i], fmt(now), '+inf')) end
-  local v = redis.call('HMGET', key[i], 'spent', 'reserved')
-  if not v[1] then return '0' end
-  return fmt(tonumber(v[1]) + tonumber(v[2]))
+  if kind == 'r' then
+    local _, text = tat_of(i)
+    return text
+  end
+  if kind == 'c' then return redis.call('ZCOUNT', key[i], now_text, '+inf') end
+  local b = budget(i)
+  if not b then return {'0', '0'} end
+  return {b[1], b[2]}
 end
-local function all_raw()
-  local out = {}
-  for i = 1, nclaims do out[i] = raw(i) end
+local function with_raw(out)
+  for i = 1, nclaims do out[#out + 1] = raw(i) end
   return out
 end
-local function keep_budget(i, reset_at)
-  redis.call('PEXPIRE', key[i], math.ceil(math.max(reset_at - now, 0) + 2 * lease))
-  redis.call('PEXPIRE', leases[i], math.ceil(math.max(reset_at - now, 0) + 2 * lease))
+local function keep_budget(i)
+  local ttl = arg_text(i, 6)
+  redis.call('PEXPIRE', key[i], ttl)
+  redis.call('PEXPIRE', leases[i], ttl)
 end
 `;
 
@@ -115,7 +146,7 @@ export const RESERVE = `${PRELUDE}
 local unseeded = {'unseeded'}
 for i = 1, nclaims do
   local kind = claim(i)
-  if kind == 'b' and redis.call('EXISTS', key[i]) == 0 then unseeded[#unseeded + 1] = i end
+  if kind == 'b' and not budget(i) then unseeded[#unseeded + 1] = i end
 end
 if #unseeded > 1 then return unseeded end
 for i = 1, nclaims do
@@ -131,34 +162,33 @@ for i = 1, nclaims do
   elseif kind == 'c' then
     if redis.call('ZCARD', key[i]) + 1 > a then wait = 1000 end
   elseif b == 1 then
-    local v = redis.call('HMGET', key[i], 'spent', 'reserved')
-    if tonumber(v[1]) + tonumber(v[2]) + c > a then wait = math.max(1, tonumber(d) - now) end
+    local state = budget(i)
+    if state[3] + state[4] + c > a then wait = math.max(1, tonumber(d) - now) end
   end
-  if wait > 0 then
-    local out = {'refused', i, fmt(wait)}
-    for _, v in ipairs(all_raw()) do out[#out + 1] = v end
-    return out
-  end
+  if wait > 0 then return with_raw({'refused', i, fmt(wait)}) end
 end
+-- Reservation ids are new for every reservation, so the only amount already held under this one is
+-- what an earlier claim of this script took (the same budget named twice).
+local held = {}
 for i = 1, nclaims do
-  local kind, a, b, c, d = claim(i)
+  local kind, a, b, c = claim(i)
   if kind == 'r' then
     local tat = tat_of(i) + c * (b / a)
-    set_tat(i, fmt(tat), 'PX', math.ceil(tat - now + b) + 1)
+    set_tat(i, tat, 'PX', fmt(math.ceil(tat - now + b) + 1))
   elseif kind == 'c' then
-    redis.call('ZADD', key[i], fmt(now + lease), id)
-    redis.call('PEXPIRE', key[i], math.ceil(2 * lease))
+    redis.call('ZADD', key[i], deadline, id)
+    redis.call('PEXPIRE', key[i], slot_ttl)
   else
-    local v = redis.call('HMGET', key[i], 'reserved', 'r:' .. id)
-    local reserved, held = tonumber(v[1]), tonumber(v[2] or '0')
-    redis.call('HSET', key[i], 'reserved', fmt(reserved + c), 'r:' .. id, fmt(held + c))
-    redis.call('ZADD', leases[i], fmt(now + lease), id)
-    keep_budget(i, tonumber(d))
+    local state = budget(i)
+    local before = held[key[i]]
+    local now_held = before and fmt(before + c) or arg_text(i, 4)
+    held[key[i]] = (before or 0) + c
+    set_budget(i, state[3], state[4] + c, 'r:' .. id, now_held)
+    redis.call('ZADD', leases[i], deadline, id)
+    keep_budget(i)
   end
 end
-local out = {'ok'}
-for _, v in ipairs(all_raw()) do out[#out + 1] = v end
-return out
+return with_raw({'ok'})
 `;
 
 /**
@@ -166,40 +196,35 @@ return out
  * reservation already settled by an expired lease is not counted twice. Returns raw values.
  */
 export const GIVE_BACK = `${PRELUDE}
-local mode = ARGV[4]
-local cost = tonumber(ARGV[5])
-local tokens = tonumber(ARGV[6])
+local mode = ARGV[3]
+local cost = tonumber(ARGV[4])
+local tokens = tonumber(ARGV[5])
 for i = 1, nclaims do
   local kind, a, b, c, d = claim(i)
   if kind == 'r' then
     local taken = 0
     if mode == 'release' then taken = c elseif d == 't' then taken = c - tokens end
     local stored = stored_tat(i)
-    if stored and taken ~= 0 then
-      set_tat(i, fmt(stored - taken * (b / a)), 'KEEPTTL')
-    end
+    if stored and taken ~= 0 then set_tat(i, stored[2] - taken * (b / a), 'KEEPTTL') end
   elseif kind == 'c' then
     redis.call('ZREM', key[i], id)
-  elseif redis.call('EXISTS', key[i]) == 1 then
+  elseif budget(i) then
     settle_expired(i)
-    local v = redis.call('HMGET', key[i], 'r:' .. id, 'reserved')
-    if v[1] then
-      local reserved = tonumber(v[2])
-      redis.call('HSET', key[i], 'reserved', fmt(math.max(0, reserved - c)))
-      if mode == 'settle' then redis.call('HINCRBYFLOAT', key[i], 'spent', fmt(cost)) end
+    if redis.call('ZREM', leases[i], id) == 1 then
+      local state = budget(i)
+      local spent = state[3]
+      if mode == 'settle' then spent = spent + cost end
+      set_budget(i, spent, math.max(0, state[4] - c))
       redis.call('HDEL', key[i], 'r:' .. id)
-      redis.call('ZREM', leases[i], id)
     end
   end
 end
-local out = {}
-for i = 1, nclaims do out[i] = raw(i) end
-return out
+return with_raw({})
 `;
 
 /** Raw values of the claims' counters, changing nothing. */
 export const READ = `${PRELUDE}
-return all_raw()
+return with_raw({})
 `;
 
 /** KEYS: the budget key. ARGV: spentNano, resetAt, now, lease. Sets it only when it has no state. */
