@@ -84,29 +84,22 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
     }
     return keys;
   };
+  // One string, not an argument per value: ioredis' cost per command grows with its arguments.
   const argsOf = (
     now: number,
     id: string,
     claims: readonly LimitClaim[],
-    mode: 'settle' | 'release' | '' = '',
+    mode: 'reserve' | 'settle' | 'release' | 'read',
     actual = { costNano: 0, tokens: 0 },
-  ) => {
-    const args: (string | number)[] = [
-      exact(now),
-      id,
-      mode,
-      exact(actual.costNano),
-      exact(actual.tokens),
-      exact(now + leaseMs),
-      slotTtl,
-    ];
+  ): string => {
+    let args = `${exact(now)} ${id} ${mode} ${exact(actual.costNano)} ${exact(actual.tokens)} ${exact(now + leaseMs)} ${slotTtl}`;
     for (const c of claims) {
       if (c.kind === 'rate')
-        args.push('r', c.limit, c.windowMs, exact(c.amount), c.unit === 'tokens' ? 't' : 'r', '');
-      else if (c.kind === 'concurrency') args.push('c', c.limit, 0, 0, 0, '');
+        args += ` r ${c.limit} ${c.windowMs} ${exact(c.amount)} ${c.unit === 'tokens' ? 't' : 'r'} 0`;
+      else if (c.kind === 'concurrency') args += ` c ${c.limit} 0 0 0 0`;
       else {
         const ttl = Math.ceil(Math.max(c.resetAt - now, 0) + 2 * leaseMs);
-        args.push('b', exact(c.limitNano), c.hard ? 1 : 0, exact(c.amountNano), exact(c.resetAt), ttl);
+        args += ` b ${exact(c.limitNano)} ${c.hard ? 1 : 0} ${exact(c.amountNano)} ${exact(c.resetAt)} ${ttl}`;
       }
     }
     return args;
@@ -117,7 +110,9 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
   return {
     async reserve(claims, now) {
       const id = randomUUID();
-      const reply = (await run(scripts.reserve, keysOf(claims), argsOf(now, id, claims))) as unknown[];
+      const reply = (await run(scripts.reserve, keysOf(claims), [
+        argsOf(now, id, claims, 'reserve'),
+      ])) as unknown[];
       const [status, ...rest] = reply;
       if (status === 'unseeded') {
         return { ok: false, unseeded: rest.map((i) => (claims[Number(i) - 1] as LimitClaim).counter) };
@@ -155,7 +150,7 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
       if (claims.length === 0) return [];
       return statesOf(
         claims,
-        (await run(scripts.read, keysOf(claims), argsOf(now, '', claims))) as unknown[],
+        (await run(scripts.read, keysOf(claims), [argsOf(now, '-', claims, 'read')])) as unknown[],
         now,
       );
     },
@@ -173,7 +168,9 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
   ): Promise<unknown[]> {
     const { id, claims } = reservation;
     if (claims.length === 0) return [];
-    return (await run(scripts.giveBack, keysOf(claims), argsOf(now, id, claims, mode, actual))) as unknown[];
+    return (await run(scripts.giveBack, keysOf(claims), [
+      argsOf(now, id, claims, mode, actual),
+    ])) as unknown[];
   }
 }
 

@@ -5,10 +5,12 @@
  * KEYS, per claim in order: the counter's key and, for budgets only, the key of its reservations'
  * deadlines (`<counter>:leases`). Both derive from the caller's counter name, which carries a hash
  * tag such as `{prj_x}`, so all keys of one request live in one Redis Cluster slot.
- * ARGV: now, reservation id, mode (settle|release, for GIVE_BACK), actual cost nano and actual tokens
- * (settle), the lease deadline (now + lease) and a slot's time to live (2 leases, whole ms), then six
- * values per claim: kind (r|c|b) and kind-specific values (rate: limit, windowMs, amount, unit t|r;
- * concurrency: limit; budget: limitNano, hard 1|0, amountNano, resetAt, time to live in whole ms).
+ * ARGV: one string of space-separated values (building a command costs the caller per argument,
+ * several times what splitting one costs Redis): now, reservation id, mode (reserve|settle|release|
+ * read), actual cost nano and actual tokens (settle), the lease deadline (now + lease) and a slot's
+ * time to live (2 leases, whole ms), then six values per claim: kind (r|c|b) and kind-specific values
+ * (rate: limit, windowMs, amount, unit t|r; concurrency: limit; budget: limitNano, hard 1|0,
+ * amountNano, resetAt, time to live in whole ms); 0 fills a place a kind does not use.
  *
  * Numbers cross the boundary as text that round-trips every double exactly (Redis's own conversions
  * keep only 14 digits, too few for a ms timestamp with a fraction). The caller formats everything it
@@ -28,11 +30,13 @@
  * the two, in doubles as the in-memory counters do.
  */
 const PRELUDE = `
-local now_text = ARGV[1]
+local A = {}
+for value in string.gmatch(ARGV[1], '[^ ]+') do A[#A + 1] = value end
+local now_text = A[1]
 local now = tonumber(now_text)
-local id = ARGV[2]
-local deadline = ARGV[6]
-local slot_ttl = ARGV[7]
+local id = A[2]
+local deadline = A[6]
+local slot_ttl = A[7]
 local HEAD, STRIDE = 7, 6
 local format, floor = string.format, math.floor
 -- %.17g is glibc's slowest path; a whole number below 1e15 prints the same digits with %d, faster.
@@ -47,20 +51,20 @@ local function claim(i)
   local c = parsed[i]
   if c == nil then
     local base = HEAD + (i - 1) * STRIDE
-    c = {ARGV[base + 1], tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), ARGV[base + 5]}
+    c = {A[base + 1], tonumber(A[base + 2]), tonumber(A[base + 3]), tonumber(A[base + 4]), A[base + 5]}
     parsed[i] = c
   end
   return c[1], c[2], c[3], c[4], c[5]
 end
-local function arg_text(i, k) return ARGV[HEAD + (i - 1) * STRIDE + k] end
+local function arg_text(i, k) return A[HEAD + (i - 1) * STRIDE + k] end
 -- KEYS index of each claim's counter key, and of its leases key for budgets.
-local nclaims = (#ARGV - HEAD) / STRIDE
+local nclaims = (#A - HEAD) / STRIDE
 local key, leases = {}, {}
 do
   local k = 1
   for i = 1, nclaims do
     key[i] = KEYS[k]; k = k + 1
-    if ARGV[HEAD + (i - 1) * STRIDE + 1] == 'b' then leases[i] = KEYS[k]; k = k + 1 end
+    if A[HEAD + (i - 1) * STRIDE + 1] == 'b' then leases[i] = KEYS[k]; k = k + 1 end
   end
 end
 -- Each budget's spent and reserved, as text and as numbers, read once per script (false: no state)
@@ -196,9 +200,9 @@ return with_raw({'ok'})
  * reservation already settled by an expired lease is not counted twice. Returns raw values.
  */
 export const GIVE_BACK = `${PRELUDE}
-local mode = ARGV[3]
-local cost = tonumber(ARGV[4])
-local tokens = tonumber(ARGV[5])
+local mode = A[3]
+local cost = tonumber(A[4])
+local tokens = tonumber(A[5])
 for i = 1, nclaims do
   local kind, a, b, c, d = claim(i)
   if kind == 'r' then
