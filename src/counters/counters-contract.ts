@@ -123,6 +123,22 @@ function describeRates(get: () => Counters) {
       expect((await c.read([tpm(t, 1000, 0)], T0))[0]?.used).toBe(400);
     });
 
+    it('applies requests made all at once each whole and in the order made', async () => {
+      const c = get();
+      const t = tag();
+      await c.seedBudget(`${t}:budget:hard`, 0, T0 + 86_400_000);
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => c.reserve([rpm(t, 3), budget(t, 1_000, 100 + i)], T0)),
+      );
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, false, false, false, false, false]);
+      // The refused ones took nothing from the budget: only the three admitted holds count.
+      expect((await c.read([budget(t, 1_000, 0)], T0))[0]?.used).toBe(100 + 101 + 102);
+      const settled = await Promise.all(
+        outcomes.slice(0, 3).map((o) => c.settle(admitted(o), { costNano: 7, tokens: 0 }, T0)),
+      );
+      expect(settled.map((states) => states[0]?.used)).toEqual([7 + 101 + 102, 7 + 7 + 102, 21]);
+    });
+
     it('gives a released request back entirely', async () => {
       const c = get();
       const t = tag();

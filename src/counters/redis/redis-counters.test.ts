@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisUrl, testRedisClient, testRedisPrefix } from '../../../test/helpers/services.js';
-import type { BudgetClaim, ConcurrencyClaim, Counters } from '../counters.js';
+import type { BudgetClaim, ConcurrencyClaim, Counters, RateClaim } from '../counters.js';
 import { describeCountersContract } from '../counters-contract.js';
 import { openRedisCounters } from './redis-counters.js';
 
@@ -63,6 +63,61 @@ describe.skipIf(!redisUrl)('Redis counters', () => {
       await redis.quit();
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) expect(key.slice(prefix.length).match(/\{[^}]*\}/)?.[0]).toBe('{prj_a}');
+    });
+  });
+
+  describe('operations made in one turn of the event loop', () => {
+    const rpm = (counter: string): RateClaim => ({
+      kind: 'rate',
+      counter,
+      unit: 'requests',
+      limit: 10,
+      windowMs: 60_000,
+      amount: 1,
+    });
+
+    it('fail alone when Redis refuses one of them, the others going ahead', async () => {
+      const prefix = testRedisPrefix();
+      const counters = await openRedisCounters({ url: redisUrl ?? '', prefix });
+      const redis = testRedisClient();
+      await redis.hset(`${prefix}{prj_b}:broken:rpm`, 'not', 'a rate');
+      const outcomes = await Promise.allSettled([
+        counters.reserve([rpm('{prj_b}:good:rpm')], T0),
+        counters.reserve([rpm('{prj_b}:broken:rpm')], T0),
+        counters.read([rpm('{prj_b}:good:rpm')], T0),
+      ]);
+      await redis.quit();
+      await counters.close();
+      expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { ok: true } });
+      expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { message: /WRONGTYPE/ } });
+      expect(outcomes[2]).toMatchObject({ status: 'fulfilled', value: [{ used: 1 }] });
+    });
+
+    it('go to Redis as one call per hash tag, each call within one Cluster slot', async () => {
+      const prefix = testRedisPrefix();
+      const counters = await openRedisCounters({ url: redisUrl ?? '', prefix });
+      const monitor = await testRedisClient().monitor();
+      const calls: string[][] = [];
+      let bothSeen = () => {};
+      const seen = new Promise<void>((resolve) => {
+        bothSeen = resolve;
+      });
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() !== 'evalsha') return;
+        const keys = args.slice(3, 3 + Number(args[2]));
+        if (keys[0]?.startsWith(prefix)) calls.push(keys);
+        if (calls.length === 2) bothSeen();
+      });
+      await Promise.all([
+        counters.reserve([rpm('{prj_c}:a:rpm')], T0),
+        counters.reserve([rpm('{prj_d}:a:rpm')], T0),
+        counters.reserve([rpm('{prj_c}:b:rpm'), rpm('{prj_c}:c:rpm')], T0),
+      ]);
+      await seen;
+      monitor.disconnect();
+      await counters.close();
+      const tags = calls.map((keys) => keys.map((key) => key.slice(prefix.length).match(/\{[^}]*\}/)?.[0]));
+      expect(tags).toEqual([['{prj_c}', '{prj_c}', '{prj_c}'], ['{prj_d}']]);
     });
   });
 

@@ -1,16 +1,21 @@
 /**
- * The Lua scripts behind the Redis counters. Each operation is ONE script, so Redis runs it
- * atomically: no other request's reservation can interleave between checking a limit and taking it.
+ * The Lua script behind the Redis counters. Every operation (reserve, settle, release, read) runs
+ * inside one script, so Redis runs it atomically: no other request's reservation can interleave
+ * between checking a limit and taking it. The operations of one turn of the gateway's event loop go
+ * together in one call of the script (BATCH), each still applied whole, in order, and answered on
+ * its own: a script error in one (a key of the wrong type, say) fails that one alone.
  *
- * KEYS, per claim in order: the counter's key and, for budgets only, the key of its reservations'
- * deadlines (`<counter>:leases`). Both derive from the caller's counter name, which carries a hash
- * tag such as `{prj_x}`, so all keys of one request live in one Redis Cluster slot.
- * ARGV: one string of space-separated values (building a command costs the caller per argument,
- * several times what splitting one costs Redis): now, reservation id, mode (reserve|settle|release|
- * read), actual cost nano and actual tokens (settle), the lease deadline (now + lease) and a slot's
- * time to live (2 leases, whole ms), then six values per claim: kind (r|c|b) and kind-specific values
- * (rate: limit, windowMs, amount, unit t|r; concurrency: limit; budget: limitNano, hard 1|0,
- * amountNano, resetAt, time to live in whole ms); 0 fills a place a kind does not use.
+ * KEYS, per operation in order, per claim in order: the counter's key and, for budgets only, the
+ * key of its reservations' deadlines (`<counter>:leases`). Both derive from the caller's counter
+ * name, which carries a hash tag such as `{prj_x}`; the caller batches only operations of one hash
+ * tag, so all keys of one call live in one Redis Cluster slot.
+ * ARGV, one per operation: a string of space-separated values (building a command costs the caller
+ * per argument, several times what splitting one costs Redis): now, reservation id, mode
+ * (reserve|settle|release|read), actual cost nano and actual tokens (settle), the lease deadline
+ * (now + lease) and a slot's time to live (2 leases, whole ms), then six values per claim: kind
+ * (r|c|b) and kind-specific values (rate: limit, windowMs, amount, unit t|r; concurrency: limit;
+ * budget: limitNano, hard 1|0, amountNano, resetAt, time to live in whole ms); 0 fills a place a
+ * kind does not use.
  *
  * Numbers cross the boundary as text that round-trips every double exactly (Redis's own conversions
  * keep only 14 digits, too few for a ms timestamp with a fraction). The caller formats everything it
@@ -29,15 +34,11 @@
  * in use (integer), a budget's {spent, reserved} (texts, '0' when it has no state); the caller adds
  * the two, in doubles as the in-memory counters do.
  */
-const PRELUDE = `
-local A = {}
-for value in string.gmatch(ARGV[1], '[^ ]+') do A[#A + 1] = value end
-local now_text = A[1]
-local now = tonumber(now_text)
-local id = A[2]
-local deadline = A[6]
-local slot_ttl = A[7]
+const HELPERS = `
 local HEAD, STRIDE = 7, 6
+-- The operation being run. The helpers below are defined once per call and see each operation's
+-- values through these, which the loop at the end assigns before running it.
+local A, now_text, now, id, deadline, slot_ttl, nclaims, key, leases, parsed, budgets, tats
 local format, floor = string.format, math.floor
 -- %.17g is glibc's slowest path; a whole number below 1e15 prints the same digits with %d, faster.
 -- Zero stays with %.17g, which keeps the sign of -0 as the in-memory counters do.
@@ -45,8 +46,7 @@ local function fmt(x)
   if x ~= 0 and x == floor(x) and x > -1e15 and x < 1e15 then return format('%d', x) end
   return format('%.17g', x)
 end
--- Each claim's arguments, converted once per script: the loops below ask for them again and again.
-local parsed = {}
+-- Each claim's arguments, converted once per operation: the loops below ask for them again and again.
 local function claim(i)
   local c = parsed[i]
   if c == nil then
@@ -57,19 +57,8 @@ local function claim(i)
   return c[1], c[2], c[3], c[4], c[5]
 end
 local function arg_text(i, k) return A[HEAD + (i - 1) * STRIDE + k] end
--- KEYS index of each claim's counter key, and of its leases key for budgets.
-local nclaims = (#A - HEAD) / STRIDE
-local key, leases = {}, {}
-do
-  local k = 1
-  for i = 1, nclaims do
-    key[i] = KEYS[k]; k = k + 1
-    if A[HEAD + (i - 1) * STRIDE + 1] == 'b' then leases[i] = KEYS[k]; k = k + 1 end
-  end
-end
--- Each budget's spent and reserved, as text and as numbers, read once per script (false: no state)
--- and kept up to date by set_budget, so that checking, taking and reporting read Redis once.
-local budgets = {}
+-- Each budget's spent and reserved, as text and as numbers, read once per operation (false: no
+-- state) and kept up to date by set_budget, so that checking, taking and reporting read Redis once.
 local function budget(i)
   local b = budgets[key[i]]
   if b == nil then
@@ -100,9 +89,8 @@ end
 local function expire_slots(i)
   redis.call('ZREMRANGEBYSCORE', key[i], '-inf', '(' .. now_text)
 end
--- Each rate counter's stored TAT as text and number (false: none), read once per script and kept
--- up to date by set_tat, so that checking, taking and reporting a rate read Redis once.
-local tats = {}
+-- Each rate counter's stored TAT as text and number (false: none), read once per operation and
+-- kept up to date by set_tat, so that checking, taking and reporting a rate read Redis once.
 local function stored_tat(i)
   local t = tats[key[i]]
   if t == nil then
@@ -145,90 +133,122 @@ local function keep_budget(i)
 end
 `;
 
-/** Returns {'unseeded', counters...} | {'refused', index, retryAfterMs, raw...} | {'ok', raw...}. */
-export const RESERVE = `${PRELUDE}
-local unseeded = {'unseeded'}
-for i = 1, nclaims do
-  local kind = claim(i)
-  if kind == 'b' and not budget(i) then unseeded[#unseeded + 1] = i end
-end
-if #unseeded > 1 then return unseeded end
-for i = 1, nclaims do
-  local kind = claim(i)
-  if kind == 'b' then settle_expired(i) elseif kind == 'c' then expire_slots(i) end
-end
-for i = 1, nclaims do
-  local kind, a, b, c, d = claim(i)
-  local wait = 0
-  if kind == 'r' then
-    local over = tat_of(i) + c * (b / a) - now - b
-    if over > 0 then wait = math.ceil(over) end
-  elseif kind == 'c' then
-    if redis.call('ZCARD', key[i]) + 1 > a then wait = 1000 end
-  elseif b == 1 then
-    local state = budget(i)
-    if state[3] + state[4] + c > a then wait = math.max(1, tonumber(d) - now) end
+const OPERATIONS = `
+-- Returns {'unseeded', counters...} | {'refused', index, retryAfterMs, raw...} | {'ok', raw...}.
+local function reserve()
+  local unseeded = {'unseeded'}
+  for i = 1, nclaims do
+    local kind = claim(i)
+    if kind == 'b' and not budget(i) then unseeded[#unseeded + 1] = i end
   end
-  if wait > 0 then return with_raw({'refused', i, fmt(wait)}) end
-end
--- Reservation ids are new for every reservation, so the only amount already held under this one is
--- what an earlier claim of this script took (the same budget named twice).
-local held = {}
-for i = 1, nclaims do
-  local kind, a, b, c = claim(i)
-  if kind == 'r' then
-    local tat = tat_of(i) + c * (b / a)
-    set_tat(i, tat, 'PX', fmt(math.ceil(tat - now + b) + 1))
-  elseif kind == 'c' then
-    redis.call('ZADD', key[i], deadline, id)
-    redis.call('PEXPIRE', key[i], slot_ttl)
-  else
-    local state = budget(i)
-    local before = held[key[i]]
-    local now_held = before and fmt(before + c) or arg_text(i, 4)
-    held[key[i]] = (before or 0) + c
-    set_budget(i, state[3], state[4] + c, 'r:' .. id, now_held)
-    redis.call('ZADD', leases[i], deadline, id)
-    keep_budget(i)
+  if #unseeded > 1 then return unseeded end
+  for i = 1, nclaims do
+    local kind = claim(i)
+    if kind == 'b' then settle_expired(i) elseif kind == 'c' then expire_slots(i) end
   end
+  for i = 1, nclaims do
+    local kind, a, b, c, d = claim(i)
+    local wait = 0
+    if kind == 'r' then
+      local over = tat_of(i) + c * (b / a) - now - b
+      if over > 0 then wait = math.ceil(over) end
+    elseif kind == 'c' then
+      if redis.call('ZCARD', key[i]) + 1 > a then wait = 1000 end
+    elseif b == 1 then
+      local state = budget(i)
+      if state[3] + state[4] + c > a then wait = math.max(1, tonumber(d) - now) end
+    end
+    if wait > 0 then return with_raw({'refused', i, fmt(wait)}) end
+  end
+  -- Reservation ids are new for every reservation, so the only amount already held under this one
+  -- is what an earlier claim of this operation took (the same budget named twice).
+  local held = {}
+  for i = 1, nclaims do
+    local kind, a, b, c = claim(i)
+    if kind == 'r' then
+      local tat = tat_of(i) + c * (b / a)
+      set_tat(i, tat, 'PX', fmt(math.ceil(tat - now + b) + 1))
+    elseif kind == 'c' then
+      redis.call('ZADD', key[i], deadline, id)
+      redis.call('PEXPIRE', key[i], slot_ttl)
+    else
+      local state = budget(i)
+      local before = held[key[i]]
+      local now_held = before and fmt(before + c) or arg_text(i, 4)
+      held[key[i]] = (before or 0) + c
+      set_budget(i, state[3], state[4] + c, 'r:' .. id, now_held)
+      redis.call('ZADD', leases[i], deadline, id)
+      keep_budget(i)
+    end
+  end
+  return with_raw({'ok'})
 end
-return with_raw({'ok'})
+
+-- Settles (mode 'settle', with the actual cost and tokens) or releases (mode 'release'). A budget
+-- reservation already settled by an expired lease is not counted twice. Returns raw values.
+local function give_back()
+  local mode = A[3]
+  local cost = tonumber(A[4])
+  local tokens = tonumber(A[5])
+  for i = 1, nclaims do
+    local kind, a, b, c, d = claim(i)
+    if kind == 'r' then
+      local taken = 0
+      if mode == 'release' then taken = c elseif d == 't' then taken = c - tokens end
+      local stored = stored_tat(i)
+      if stored and taken ~= 0 then set_tat(i, stored[2] - taken * (b / a), 'KEEPTTL') end
+    elseif kind == 'c' then
+      redis.call('ZREM', key[i], id)
+    elseif budget(i) then
+      settle_expired(i)
+      if redis.call('ZREM', leases[i], id) == 1 then
+        local state = budget(i)
+        local spent = state[3]
+        if mode == 'settle' then spent = spent + cost end
+        set_budget(i, spent, math.max(0, state[4] - c))
+        redis.call('HDEL', key[i], 'r:' .. id)
+      end
+    end
+  end
+  return with_raw({})
+end
+
+-- Raw values of the claims' counters, changing nothing.
+local function read()
+  return with_raw({})
+end
 `;
 
 /**
- * Settles (mode 'settle', with the actual cost and tokens) or releases (mode 'release'). A budget
- * reservation already settled by an expired lease is not counted twice. Returns raw values.
+ * Runs each operation of ARGV in order and returns, per operation, {1, reply} or {0, error text}.
+ * An operation that fails leaves whatever it wrote before failing, as a script of its own would.
  */
-export const GIVE_BACK = `${PRELUDE}
-local mode = A[3]
-local cost = tonumber(A[4])
-local tokens = tonumber(A[5])
-for i = 1, nclaims do
-  local kind, a, b, c, d = claim(i)
-  if kind == 'r' then
-    local taken = 0
-    if mode == 'release' then taken = c elseif d == 't' then taken = c - tokens end
-    local stored = stored_tat(i)
-    if stored and taken ~= 0 then set_tat(i, stored[2] - taken * (b / a), 'KEEPTTL') end
-  elseif kind == 'c' then
-    redis.call('ZREM', key[i], id)
-  elseif budget(i) then
-    settle_expired(i)
-    if redis.call('ZREM', leases[i], id) == 1 then
-      local state = budget(i)
-      local spent = state[3]
-      if mode == 'settle' then spent = spent + cost end
-      set_budget(i, spent, math.max(0, state[4] - c))
-      redis.call('HDEL', key[i], 'r:' .. id)
-    end
+export const BATCH = `${HELPERS}${OPERATIONS}
+local replies = {}
+local k = 1
+for op = 1, #ARGV do
+  A = {}
+  for value in string.gmatch(ARGV[op], '[^ ]+') do A[#A + 1] = value end
+  now_text, id, deadline, slot_ttl = A[1], A[2], A[6], A[7]
+  now = tonumber(now_text)
+  nclaims = (#A - HEAD) / STRIDE
+  key, leases, parsed, budgets, tats = {}, {}, {}, {}, {}
+  for i = 1, nclaims do
+    key[i] = KEYS[k]; k = k + 1
+    if A[HEAD + (i - 1) * STRIDE + 1] == 'b' then leases[i] = KEYS[k]; k = k + 1 end
+  end
+  local mode = A[3]
+  local run = read
+  if mode == 'reserve' then run = reserve elseif mode ~= 'read' then run = give_back end
+  local ok, reply = pcall(run)
+  if ok then
+    replies[op] = {1, reply}
+  else
+    -- redis.call raises a table ({err = ...}); Lua's own errors are strings.
+    replies[op] = {0, type(reply) == 'table' and reply.err or tostring(reply)}
   end
 end
-return with_raw({})
-`;
-
-/** Raw values of the claims' counters, changing nothing. */
-export const READ = `${PRELUDE}
-return with_raw({})
+return replies
 `;
 
 /** KEYS: the budget key. ARGV: spentNano, resetAt, now, lease. Sets it only when it has no state. */
