@@ -65,17 +65,13 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
   // the batch script per hash tag: each call costs ioredis and Redis a fixed amount on top of its
   // operations' own work. The calls of one turn leave in one socket write.
   // (ioredis' auto-pipelining batches writes through Pipeline objects: slower here, and +45 MB RSS.)
-  let corked = false;
   const run = batchPerTurn<Operation, unknown[]>({
     groupOf: (op) => hashTagOf(op.keys[0] ?? ''),
     async send(ops) {
-      if (!corked) {
-        redis.stream.cork();
-        corked = true;
-        process.nextTick(() => {
-          corked = false;
-          redis.stream.uncork();
-        });
+      const stream = redis.stream;
+      if (stream.writableCorked === 0) {
+        stream.cork();
+        process.nextTick(() => stream.uncork());
       }
       const keys: string[] = [];
       const args: string[] = [];

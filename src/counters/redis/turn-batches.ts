@@ -20,8 +20,8 @@ export function batchPerTurn<Op, Result>(options: {
     reject: (error: unknown) => void;
   }
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  // What waits for the end of this turn; a flush is scheduled when the first operation arrives.
   let groups = new Map<string, Waiting[]>();
-  let scheduled = false;
 
   const dispatch = (waiting: Waiting[]) => {
     const answered = (results: Settled<Result>[]) => {
@@ -50,7 +50,6 @@ export function batchPerTurn<Op, Result>(options: {
   };
 
   const flush = () => {
-    scheduled = false;
     const due = groups;
     groups = new Map();
     for (const waiting of due.values()) {
@@ -61,6 +60,7 @@ export function batchPerTurn<Op, Result>(options: {
 
   return (op) =>
     new Promise<Result>((resolve, reject) => {
+      if (groups.size === 0) setImmediate(flush);
       const group = options.groupOf(op);
       let waiting = groups.get(group);
       if (!waiting) {
@@ -68,9 +68,5 @@ export function batchPerTurn<Op, Result>(options: {
         groups.set(group, waiting);
       }
       waiting.push({ op, resolve, reject });
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
     });
 }
