@@ -260,12 +260,16 @@ function createModel() {
   };
 }
 
-/** Requests (reserve) and their ends (settle or release of one still open), each some ms after the last. */
+/**
+ * Requests (reserve) and their ends (settle or release of one still open), each some ms after the
+ * last; `together`: made in the same turn of the event loop as the next one, without waiting.
+ */
 const steps = fc.array(
   fc.oneof(
     fc.record({
       op: fc.constant('reserve' as const),
       after: fc.integer({ min: 0, max: 20_000 }),
+      together: fc.boolean(),
       tokens: fc.integer({ min: 1, max: 400 }),
       cost: fc.integer({ min: 1, max: 600 }),
       soft: fc.boolean(),
@@ -273,6 +277,7 @@ const steps = fc.array(
     fc.record({
       op: fc.constantFrom('settle' as const, 'release' as const),
       after: fc.integer({ min: 0, max: 20_000 }),
+      together: fc.boolean(),
       pick: fc.nat(),
       tokens: fc.integer({ min: 0, max: 500 }),
       costShare: fc.double({ min: 0, max: 1, noNaN: true }),
@@ -281,54 +286,80 @@ const steps = fc.array(
   { maxLength: 40 },
 );
 
+type Steps = typeof steps extends fc.Arbitrary<infer T> ? T : never;
+
 function describeAgainstModel(get: () => Counters) {
   describe('against the reference model', () => {
     it('admits, refuses and settles exactly as the model does, for random requests at random times', async () => {
       await fc.assert(
-        fc.asyncProperty(steps, async (sequence) => {
-          const c = get();
-          const model = createModel();
-          const t = tag();
-          const budgetLimit = 2_000;
-          await c.seedBudget(`${t}:budget:hard`, 0, T0 + 86_400_000);
-          await c.seedBudget(`${t}:budget:soft`, 0, T0 + 86_400_000);
-          const open: Reservation[] = [];
-          let now = T0;
-          for (const step of sequence) {
-            now += step.after;
-            if (step.op === 'reserve') {
-              const claims = [
-                rpm(t, 4),
-                tpm(t, 1_000, step.tokens),
-                slots(t, 3),
-                budget(t, budgetLimit, step.cost, !step.soft),
-              ];
-              const expected = model.reserve(claims, now);
-              const outcome = await c.reserve(claims, now);
-              expect(outcome.ok ? null : 'refused' in outcome ? outcome.refused : outcome).toEqual(expected);
-              if (outcome.ok) open.push(outcome.reservation);
-            } else if (open.length > 0) {
-              const [reservation] = open.splice(step.pick % open.length, 1) as [Reservation];
-              const held = reservation.claims.find((claim) => claim.kind === 'budget') as BudgetClaim;
-              const actual = { costNano: Math.floor(held.amountNano * step.costShare), tokens: step.tokens };
-              model.giveBack(reservation.claims, step.op === 'settle' ? actual : null);
-              if (step.op === 'settle') await c.settle(reservation, actual, now);
-              else await c.release(reservation, now);
-            }
-            const states = await c.read(
-              [budget(t, budgetLimit, 0), budget(t, budgetLimit, 0, false), slots(t, 3)],
-              now,
-            );
-            expect(states.map((s) => s.used)).toEqual([
-              model.spent(`${t}:budget:hard`),
-              model.spent(`${t}:budget:soft`),
-              model.spent(`${t}:conc`),
-            ]);
-          }
-          expect(model.spent(`${t}:budget:hard`)).toBeLessThanOrEqual(budgetLimit);
-        }),
+        fc.asyncProperty(steps, (sequence) => matchesModel(get(), sequence, false)),
+        { numRuns: 60 },
+      );
+    });
+
+    it('does the same for requests made several at once, applying them in the order made', async () => {
+      await fc.assert(
+        fc.asyncProperty(steps, (sequence) => matchesModel(get(), sequence, true)),
         { numRuns: 60 },
       );
     });
   });
+}
+
+/**
+ * Runs `sequence` against the counters and the model side by side. With `together`, a step marked
+ * so is not waited for before the next is made; whatever is outstanding is waited for, and the
+ * counters compared with the model, at each step not so marked.
+ */
+async function matchesModel(c: Counters, sequence: Steps, together: boolean) {
+  const model = createModel();
+  const t = tag();
+  const budgetLimit = 2_000;
+  await c.seedBudget(`${t}:budget:hard`, 0, T0 + 86_400_000);
+  await c.seedBudget(`${t}:budget:soft`, 0, T0 + 86_400_000);
+  const open: Reservation[] = [];
+  let outstanding: Promise<void>[] = [];
+  let now = T0;
+  for (const step of sequence) {
+    now += step.after;
+    if (step.op === 'reserve') {
+      const claims = [
+        rpm(t, 4),
+        tpm(t, 1_000, step.tokens),
+        slots(t, 3),
+        budget(t, budgetLimit, step.cost, !step.soft),
+      ];
+      const expected = model.reserve(claims, now);
+      outstanding.push(
+        c.reserve(claims, now).then((outcome) => {
+          expect(outcome.ok ? null : 'refused' in outcome ? outcome.refused : outcome).toEqual(expected);
+          if (outcome.ok) open.push(outcome.reservation);
+        }),
+      );
+    } else if (open.length > 0) {
+      const [reservation] = open.splice(step.pick % open.length, 1) as [Reservation];
+      const held = reservation.claims.find((claim) => claim.kind === 'budget') as BudgetClaim;
+      const actual = { costNano: Math.floor(held.amountNano * step.costShare), tokens: step.tokens };
+      model.giveBack(reservation.claims, step.op === 'settle' ? actual : null);
+      outstanding.push(
+        step.op === 'settle'
+          ? c.settle(reservation, actual, now).then(() => undefined)
+          : c.release(reservation, now),
+      );
+    }
+    if (together && step.together) continue;
+    await Promise.all(outstanding);
+    outstanding = [];
+    const states = await c.read(
+      [budget(t, budgetLimit, 0), budget(t, budgetLimit, 0, false), slots(t, 3)],
+      now,
+    );
+    expect(states.map((s) => s.used)).toEqual([
+      model.spent(`${t}:budget:hard`),
+      model.spent(`${t}:budget:soft`),
+      model.spent(`${t}:conc`),
+    ]);
+  }
+  await Promise.all(outstanding);
+  expect(model.spent(`${t}:budget:hard`)).toBeLessThanOrEqual(budgetLimit);
 }

@@ -98,6 +98,8 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
     return keys;
   };
   // One string, not an argument per value: ioredis' cost per command grows with its arguments.
+  // The lease deadline is a whole ms (rounded up): Redis keeps a small sorted set's scores as text
+  // and parses each one it passes when inserting, except whole numbers, which it keeps as integers.
   const argsOf = (
     now: number,
     id: string,
@@ -105,7 +107,7 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
     mode: 'reserve' | 'settle' | 'release' | 'read',
     actual = { costNano: 0, tokens: 0 },
   ): string => {
-    let args = `${exact(now)} ${id} ${mode} ${exact(actual.costNano)} ${exact(actual.tokens)} ${exact(now + leaseMs)} ${slotTtl}`;
+    let args = `${exact(now)} ${id} ${mode} ${exact(actual.costNano)} ${exact(actual.tokens)} ${Math.ceil(now + leaseMs)} ${slotTtl}`;
     for (const c of claims) {
       if (c.kind === 'rate')
         args += ` r ${c.limit} ${c.windowMs} ${exact(c.amount)} ${c.unit === 'tokens' ? 't' : 'r'} 0`;

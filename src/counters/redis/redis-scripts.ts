@@ -3,7 +3,9 @@
  * inside one script, so Redis runs it atomically: no other request's reservation can interleave
  * between checking a limit and taking it. The operations of one turn of the gateway's event loop go
  * together in one call of the script (BATCH), each still applied whole, in order, and answered on
- * its own: a script error in one (a key of the wrong type, say) fails that one alone.
+ * its own: a script error in one (a key of the wrong type, say) fails that one alone. The call reads
+ * each rate and budget counter at most once and writes each once at its end, whatever the number of
+ * operations on it: under load the operations of one call mostly share one hot key's counters.
  *
  * KEYS, per operation in order, per claim in order: the counter's key and, for budgets only, the
  * key of its reservations' deadlines (`<counter>:leases`). Both derive from the caller's counter
@@ -12,7 +14,8 @@
  * ARGV, one per operation: a string of space-separated values (building a command costs the caller
  * per argument, several times what splitting one costs Redis): now, reservation id, mode
  * (reserve|settle|release|read), actual cost nano and actual tokens (settle), the lease deadline
- * (now + lease) and a slot's time to live (2 leases, whole ms), then six values per claim: kind
+ * (now + lease, rounded up to a whole ms) and a slot's time to live (2 leases, whole ms), then six
+ * values per claim: kind
  * (r|c|b) and kind-specific values (rate: limit, windowMs, amount, unit t|r; concurrency: limit;
  * budget: limitNano, hard 1|0, amountNano, resetAt, time to live in whole ms); 0 fills a place a
  * kind does not use.
@@ -38,8 +41,25 @@ const HELPERS = `
 local HEAD, STRIDE = 7, 6
 -- The operation being run. The helpers below are defined once per call and see each operation's
 -- values through these, which the loop at the end assigns before running it.
-local A, now_text, now, id, deadline, slot_ttl, nclaims, key, leases, parsed, budgets, tats
+local A, now_text, now, id, deadline, slot_ttl, nclaims, key, leases, parsed
+-- The rate and budget counters and budget leases of the whole call, kept across its operations:
+-- each is read from Redis at most once per call, changed here, and written once when the call ends
+-- (flush). Operations of one call name the same few counters (one hot key's limits), and a command
+-- a script runs costs Redis several times the arithmetic it replaces.
+--   tats[k]      a rate's stored TAT: {text, number}, or false when it has none
+--   tat_px[k]    how a changed TAT is written: the PX of the latest reserve, or 'KEEPTTL'
+--   budgets[k]   a budget's {spent text, reserved text, spent, reserved}, or false when unseeded
+--   fields[k]    a budget's changed hold fields: field -> amount text, or false to delete it
+--   adds[lk]     leases taken in this call: reservation id -> deadline text
+--   lowest[lk]   the earliest deadline among a budget's stored leases, or at most that (nil: unknown)
+--   ttls[k]      the latest expiry set on a budget or its leases
+--   order        the keys changed, in the order first changed
+local tats, tat_px, budgets, fields, adds, lowest, ttls, order = {}, {}, {}, {}, {}, {}, {}, {}
+local changed = {}
 local format, floor = string.format, math.floor
+local function touch(k)
+  if not changed[k] then changed[k] = true; order[#order + 1] = k end
+end
 -- %.17g is glibc's slowest path; a whole number below 1e15 prints the same digits with %d, faster.
 -- Zero stays with %.17g, which keeps the sign of -0 as the in-memory counters do.
 local function fmt(x)
@@ -57,53 +77,96 @@ local function claim(i)
   return c[1], c[2], c[3], c[4], c[5]
 end
 local function arg_text(i, k) return A[HEAD + (i - 1) * STRIDE + k] end
--- Each budget's spent and reserved, as text and as numbers, read once per operation (false: no
--- state) and kept up to date by set_budget, so that checking, taking and reporting read Redis once.
 local function budget(i)
-  local b = budgets[key[i]]
+  local k = key[i]
+  local b = budgets[k]
   if b == nil then
-    local v = redis.call('HMGET', key[i], 'spent', 'reserved')
+    local v = redis.call('HMGET', k, 'spent', 'reserved')
     if v[1] then b = {v[1], v[2], tonumber(v[1]), tonumber(v[2])} else b = false end
-    budgets[key[i]] = b
+    budgets[k] = b
   end
   return b
 end
-local function set_budget(i, spent, reserved, ...)
+local function set_budget(i, spent, reserved)
+  local k = key[i]
   local b = budget(i)
   local spent_text, reserved_text = b[1], b[2]
   if spent ~= b[3] then spent_text = fmt(spent) end
   if reserved ~= b[4] then reserved_text = fmt(reserved) end
-  redis.call('HSET', key[i], 'spent', spent_text, 'reserved', reserved_text, ...)
-  budgets[key[i]] = {spent_text, reserved_text, spent, reserved}
+  budgets[k] = {spent_text, reserved_text, spent, reserved}
+  touch(k)
 end
+-- t[k], a table made empty the first time it is asked for.
+local function sub(t, k)
+  local v = t[k]
+  if v == nil then v = {}; t[k] = v end
+  return v
+end
+local function set_field(i, name, value)
+  sub(fields, key[i])[name] = value
+  touch(key[i])
+end
+local function field(i, name)
+  local f = fields[key[i]]
+  local value = f and f[name]
+  if value == nil then return redis.call('HGET', key[i], name) end
+  return value
+end
+local function add_lease(i)
+  sub(adds, leases[i])[id] = deadline
+  touch(leases[i])
+end
+-- Removes this reservation's lease; true when it held one (its hold is still open). A lease taken
+-- in this same call is simply not written.
+local function drop_lease(i)
+  local a = adds[leases[i]]
+  if a and a[id] then
+    a[id] = nil
+    return true
+  end
+  return redis.call('ZREM', leases[i], id) == 1
+end
+-- Settles the holds whose stored lease passed at their reserved amount. Most calls find none: the
+-- earliest deadline, read once per call, says so without a scan. (A lease taken in this call runs
+-- out no sooner than the lease length after it: the next call finds it if its instance dies.)
 local function settle_expired(i)
-  local expired = redis.call('ZRANGEBYSCORE', leases[i], '-inf', '(' .. now_text)
+  local lk = leases[i]
+  local low = lowest[lk]
+  if low == nil then
+    local first = redis.call('ZRANGE', lk, 0, 0, 'WITHSCORES')
+    low = first[2] and tonumber(first[2]) or math.huge
+    lowest[lk] = low
+  end
+  if low >= now then return end
+  local expired = redis.call('ZRANGEBYSCORE', lk, '-inf', '(' .. now_text)
+  redis.call('ZREMRANGEBYSCORE', lk, '-inf', '(' .. now_text)
   for _, rid in ipairs(expired) do
     local b = budget(i)
-    local held = tonumber(redis.call('HGET', key[i], 'r:' .. rid) or '0')
+    local held = tonumber(field(i, 'r:' .. rid) or '0')
     set_budget(i, b[3] + held, math.max(0, b[4] - held))
-    redis.call('HDEL', key[i], 'r:' .. rid)
-    redis.call('ZREM', leases[i], rid)
+    set_field(i, 'r:' .. rid, false)
   end
+  lowest[lk] = nil
 end
 local function expire_slots(i)
   redis.call('ZREMRANGEBYSCORE', key[i], '-inf', '(' .. now_text)
 end
--- Each rate counter's stored TAT as text and number (false: none), read once per operation and
--- kept up to date by set_tat, so that checking, taking and reporting a rate read Redis once.
 local function stored_tat(i)
-  local t = tats[key[i]]
+  local k = key[i]
+  local t = tats[k]
   if t == nil then
-    local stored = redis.call('GET', key[i])
+    local stored = redis.call('GET', k)
     if stored then t = {stored, tonumber(stored)} else t = false end
-    tats[key[i]] = t
+    tats[k] = t
   end
   return t
 end
-local function set_tat(i, tat, ...)
-  local text = fmt(tat)
-  redis.call('SET', key[i], text, ...)
-  tats[key[i]] = {text, tat}
+-- px: the key's time to live (a reserve), or nil to keep what it has (a settle or release).
+local function set_tat(i, tat, px)
+  local k = key[i]
+  tats[k] = {fmt(tat), tat}
+  if px then tat_px[k] = px elseif tat_px[k] == nil then tat_px[k] = 'KEEPTTL' end
+  touch(k)
 end
 local function tat_of(i)
   local t = stored_tat(i)
@@ -128,8 +191,51 @@ local function with_raw(out)
 end
 local function keep_budget(i)
   local ttl = arg_text(i, 6)
-  redis.call('PEXPIRE', key[i], ttl)
-  redis.call('PEXPIRE', leases[i], ttl)
+  ttls[key[i]] = ttl
+  ttls[leases[i]] = ttl
+end
+-- Runs a command on key k with a flat list of values, a thousand at a time: Lua's unpack can pass
+-- only a few thousand (an instance that died holding many reservations leaves that many to delete).
+local function call_in_pieces(command, k, values)
+  for first = 1, #values, 1000 do
+    redis.call(command, k, unpack(values, first, math.min(first + 999, #values)))
+  end
+end
+-- Writes what the call changed, each key once. Every key was read (and its type checked) before it
+-- was changed, so these commands cannot fail on a key of the wrong type.
+local function flush()
+  for _, k in ipairs(order) do
+    local px = tat_px[k]
+    if px == 'KEEPTTL' then
+      redis.call('SET', k, tats[k][1], 'KEEPTTL')
+    elseif px then
+      redis.call('SET', k, tats[k][1], 'PX', px)
+    end
+    local b = budgets[k]
+    if b then
+      local set, gone = {'spent', b[1], 'reserved', b[2]}, {}
+      for name, value in pairs(fields[k] or {}) do
+        if value then
+          set[#set + 1] = name
+          set[#set + 1] = value
+        else
+          gone[#gone + 1] = name
+        end
+      end
+      call_in_pieces('HSET', k, set)
+      call_in_pieces('HDEL', k, gone)
+    end
+    local a = adds[k]
+    if a then
+      local args = {}
+      for rid, lease_deadline in pairs(a) do
+        args[#args + 1] = lease_deadline
+        args[#args + 1] = rid
+      end
+      call_in_pieces('ZADD', k, args)
+    end
+    if ttls[k] then redis.call('PEXPIRE', k, ttls[k]) end
+  end
 end
 `;
 
@@ -167,7 +273,7 @@ local function reserve()
     local kind, a, b, c = claim(i)
     if kind == 'r' then
       local tat = tat_of(i) + c * (b / a)
-      set_tat(i, tat, 'PX', fmt(math.ceil(tat - now + b) + 1))
+      set_tat(i, tat, fmt(math.ceil(tat - now + b) + 1))
     elseif kind == 'c' then
       redis.call('ZADD', key[i], deadline, id)
       redis.call('PEXPIRE', key[i], slot_ttl)
@@ -176,8 +282,9 @@ local function reserve()
       local before = held[key[i]]
       local now_held = before and fmt(before + c) or arg_text(i, 4)
       held[key[i]] = (before or 0) + c
-      set_budget(i, state[3], state[4] + c, 'r:' .. id, now_held)
-      redis.call('ZADD', leases[i], deadline, id)
+      set_budget(i, state[3], state[4] + c)
+      set_field(i, 'r:' .. id, now_held)
+      add_lease(i)
       keep_budget(i)
     end
   end
@@ -196,17 +303,17 @@ local function give_back()
       local taken = 0
       if mode == 'release' then taken = c elseif d == 't' then taken = c - tokens end
       local stored = stored_tat(i)
-      if stored and taken ~= 0 then set_tat(i, stored[2] - taken * (b / a), 'KEEPTTL') end
+      if stored and taken ~= 0 then set_tat(i, stored[2] - taken * (b / a)) end
     elseif kind == 'c' then
       redis.call('ZREM', key[i], id)
     elseif budget(i) then
       settle_expired(i)
-      if redis.call('ZREM', leases[i], id) == 1 then
+      if drop_lease(i) then
         local state = budget(i)
         local spent = state[3]
         if mode == 'settle' then spent = spent + cost end
         set_budget(i, spent, math.max(0, state[4] - c))
-        redis.call('HDEL', key[i], 'r:' .. id)
+        set_field(i, 'r:' .. id, false)
       end
     end
   end
@@ -221,7 +328,8 @@ end
 
 /**
  * Runs each operation of ARGV in order and returns, per operation, {1, reply} or {0, error text}.
- * An operation that fails leaves whatever it wrote before failing, as a script of its own would.
+ * An operation that fails keeps whatever it changed before failing, as a script of its own would:
+ * those changes are written with the others' when the call ends.
  */
 export const BATCH = `${HELPERS}${OPERATIONS}
 local replies = {}
@@ -232,7 +340,7 @@ for op = 1, #ARGV do
   now_text, id, deadline, slot_ttl = A[1], A[2], A[6], A[7]
   now = tonumber(now_text)
   nclaims = (#A - HEAD) / STRIDE
-  key, leases, parsed, budgets, tats = {}, {}, {}, {}, {}
+  key, leases, parsed = {}, {}, {}
   for i = 1, nclaims do
     key[i] = KEYS[k]; k = k + 1
     if A[HEAD + (i - 1) * STRIDE + 1] == 'b' then leases[i] = KEYS[k]; k = k + 1 end
@@ -248,6 +356,7 @@ for op = 1, #ARGV do
     replies[op] = {0, type(reply) == 'table' and reply.err or tostring(reply)}
   end
 end
+flush()
 return replies
 `;
 
