@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis, ReplyError } from 'ioredis';
 import { GatewayError } from '../../domain/errors.js';
 import { stateOf } from '../counter-state.js';
@@ -31,6 +31,10 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
   const prefix = options.prefix ?? 'kw:';
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const slotTtl = Math.ceil(2 * leaseMs);
+  // Reservation ids: random per instance (72 bits), then a sequence. Short ids are cheaper for Redis
+  // to keep and compare in the budget's hash and leases than UUIDs, and as unique across instances.
+  const instance = randomBytes(9).toString('base64url');
+  let reservations = 0;
   const redis = new Redis(options.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -65,7 +69,7 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
   // the batch script per hash tag: each call costs ioredis and Redis a fixed amount on top of its
   // operations' own work. The calls of one turn leave in one socket write.
   // (ioredis' auto-pipelining batches writes through Pipeline objects: slower here, and +45 MB RSS.)
-  const run = batchPerTurn<Operation, unknown[]>({
+  const run = batchPerTurn<Operation, string[]>({
     groupOf: (op) => hashTagOf(op.keys[0] ?? ''),
     async send(ops) {
       const stream = redis.stream;
@@ -79,11 +83,11 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
         for (const key of op.keys) keys.push(key);
         args.push(op.args);
       }
-      const replies = (await evalScript(scripts.batch, keys, args)) as [0 | 1, unknown][];
-      return replies.map(([ok, value]) =>
-        ok === 1
-          ? { ok: true, value: value as unknown[] }
-          : { ok: false, error: new ReplyError(String(value)) },
+      const replies = (await evalScript(scripts.batch, keys, args)) as string[];
+      return replies.map((reply) =>
+        reply[0] === '+'
+          ? { ok: true, value: reply.length > 1 ? reply.slice(1).split(' ') : [] }
+          : { ok: false, error: new ReplyError(reply.slice(1)) },
       );
     },
   });
@@ -107,24 +111,22 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
     mode: 'reserve' | 'settle' | 'release' | 'read',
     actual = { costNano: 0, tokens: 0 },
   ): string => {
-    let args = `${exact(now)} ${id} ${mode} ${exact(actual.costNano)} ${exact(actual.tokens)} ${Math.ceil(now + leaseMs)} ${slotTtl}`;
+    let args = `${exact(now)} ${id} ${mode} ${exact(actual.costNano)} ${exact(actual.tokens)} ${Math.ceil(now + leaseMs)}`;
     for (const c of claims) {
       if (c.kind === 'rate')
-        args += ` r ${c.limit} ${c.windowMs} ${exact(c.amount)} ${c.unit === 'tokens' ? 't' : 'r'} 0`;
-      else if (c.kind === 'concurrency') args += ` c ${c.limit} 0 0 0 0`;
-      else {
-        const ttl = Math.ceil(Math.max(c.resetAt - now, 0) + 2 * leaseMs);
-        args += ` b ${exact(c.limitNano)} ${c.hard ? 1 : 0} ${exact(c.amountNano)} ${exact(c.resetAt)} ${ttl}`;
-      }
+        args += ` r:${c.limit}:${c.windowMs}:${c.unit === 'tokens' ? 't' : 'r'} ${exact(c.amount)}`;
+      else if (c.kind === 'concurrency') args += ` c:${c.limit}:${slotTtl} 0`;
+      else
+        args += ` b:${exact(c.limitNano)}:${c.hard ? 1 : 0}:${exact(c.resetAt)}:${slotTtl} ${exact(c.amountNano)}`;
     }
     return args;
   };
-  const statesOf = (claims: readonly LimitClaim[], raw: unknown[], now: number) =>
-    claims.map((claim, i) => stateOf(claim, usedOf(raw[i]), now));
+  const statesOf = (claims: readonly LimitClaim[], raw: string[], now: number) =>
+    claims.map((claim, i) => stateOf(claim, usedOf(raw[i] as string), now));
 
   return {
     async reserve(claims, now) {
-      const id = randomUUID();
+      const id = `${instance}${(++reservations).toString(36)}`;
       const reply = await run({ keys: keysOf(claims), args: argsOf(now, id, claims, 'reserve') });
       const [status, ...rest] = reply;
       if (status === 'unseeded') {
@@ -178,7 +180,7 @@ export async function openRedisCounters(options: RedisCountersOptions): Promise<
     now: number,
     mode: 'settle' | 'release',
     actual?: { costNano: number; tokens: number },
-  ): Promise<unknown[]> {
+  ): Promise<string[]> {
     const { id, claims } = reservation;
     if (claims.length === 0) return [];
     return run({ keys: keysOf(claims), args: argsOf(now, id, claims, mode, actual) });
@@ -210,8 +212,11 @@ function hashTagOf(key: string): string {
   return close > open + 1 ? key.slice(open + 1, close) : key;
 }
 
-/** A counter as the scripts report it: one number, or a budget's spent and reserved, added here. */
-const usedOf = (raw: unknown): number => (Array.isArray(raw) ? Number(raw[0]) + Number(raw[1]) : Number(raw));
+/** A counter as the scripts report it: one number, or a budget's `spent:reserved`, added here. */
+const usedOf = (raw: string): number => {
+  const colon = raw.indexOf(':');
+  return colon < 0 ? Number(raw) : Number(raw.slice(0, colon)) + Number(raw.slice(colon + 1));
+};
 
 /** A double as text that Lua's tonumber reads back bit for bit. */
 const exact = (value: number): string => (Number.isInteger(value) ? String(value) : value.toPrecision(17));

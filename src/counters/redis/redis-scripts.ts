@@ -14,11 +14,12 @@
  * ARGV, one per operation: a string of space-separated values (building a command costs the caller
  * per argument, several times what splitting one costs Redis): now, reservation id, mode
  * (reserve|settle|release|read), actual cost nano and actual tokens (settle), the lease deadline
- * (now + lease, rounded up to a whole ms) and a slot's time to live (2 leases, whole ms), then six
- * values per claim: kind
- * (r|c|b) and kind-specific values (rate: limit, windowMs, amount, unit t|r; concurrency: limit;
- * budget: limitNano, hard 1|0, amountNano, resetAt, time to live in whole ms); 0 fills a place a
- * kind does not use.
+ * (now + lease, rounded up to a whole ms), then two per claim: its description and its amount
+ * (rate: requests or tokens; budget: nano-USD held; concurrency: 0). A description holds what does
+ * not change from request to request, separated by colons, so that a call parses it once however
+ * many of its operations name it: `r:limit:windowMs:unit` (unit t|r), `c:limit:slotTtl`,
+ * `b:limitNano:hard:resetAt:twoLeases` (hard 1|0; a slot's and a budget's time to live past its
+ * reset are two leases, in whole ms).
  *
  * Numbers cross the boundary as text that round-trips every double exactly (Redis's own conversions
  * keep only 14 digits, too few for a ms timestamp with a fraction). The caller formats everything it
@@ -33,28 +34,29 @@
  * A reservation whose lease passed belongs to an instance that died: the next script touching that
  * budget settles it at its reserved amount (spend is never under-counted) and frees its slot.
  *
- * Replies give each claim's counter as: a rate's arrival time (text), a concurrency counter's slots
- * in use (integer), a budget's {spent, reserved} (texts, '0' when it has no state); the caller adds
- * the two, in doubles as the in-memory counters do.
+ * Replies, one text per operation: '+' and values separated by spaces, or '-' and an error. Each
+ * claim's counter is given as a rate's arrival time, a concurrency counter's slots in use, or a
+ * budget's `spent:reserved`; the caller adds the two, in doubles as the in-memory counters do.
  */
 const HELPERS = `
-local HEAD, STRIDE = 7, 6
+local HEAD, STRIDE = 6, 2
 -- The operation being run. The helpers below are defined once per call and see each operation's
 -- values through these, which the loop at the end assigns before running it.
-local A, now_text, now, id, deadline, slot_ttl, nclaims, key, leases, parsed
+local A, now_text, now, id, deadline, nclaims, key, leases, parsed
 -- The rate and budget counters and budget leases of the whole call, kept across its operations:
 -- each is read from Redis at most once per call, changed here, and written once when the call ends
 -- (flush). Operations of one call name the same few counters (one hot key's limits), and a command
 -- a script runs costs Redis several times the arithmetic it replaces.
 --   tats[k]      a rate's stored TAT: {text, number}, or false when it has none
---   tat_px[k]    how a changed TAT is written: the PX of the latest reserve, or 'KEEPTTL'
+--   tat_px[k]    how a changed TAT is written: the PX (ms) of the latest reserve, or 'KEEPTTL'
 --   budgets[k]   a budget's {spent text, reserved text, spent, reserved}, or false when unseeded
 --   fields[k]    a budget's changed hold fields: field -> amount text, or false to delete it
 --   adds[lk]     leases taken in this call: reservation id -> deadline text
 --   lowest[lk]   the earliest deadline among a budget's stored leases, or at most that (nil: unknown)
---   ttls[k]      the latest expiry set on a budget or its leases
+--   ttls[k]      the latest expiry (ms) set on a budget or its leases
+--   descs[d]     each claim description, parsed
 --   order        the keys changed, in the order first changed
-local tats, tat_px, budgets, fields, adds, lowest, ttls, order = {}, {}, {}, {}, {}, {}, {}, {}
+local tats, tat_px, budgets, fields, adds, lowest, ttls, descs, order = {}, {}, {}, {}, {}, {}, {}, {}, {}
 local changed = {}
 local format, floor = string.format, math.floor
 local function touch(k)
@@ -66,17 +68,31 @@ local function fmt(x)
   if x ~= 0 and x == floor(x) and x > -1e15 and x < 1e15 then return format('%d', x) end
   return format('%.17g', x)
 end
--- Each claim's arguments, converted once per operation: the loops below ask for them again and again.
+-- A claim description (see the top of this file) as the values claim() hands out after the kind.
+local function describe(d)
+  local v = {}
+  for x in string.gmatch(d, '[^:]+') do v[#v + 1] = x end
+  local kind = v[1]
+  if kind == 'r' then return {'r', tonumber(v[2]), tonumber(v[3]), v[4]} end
+  if kind == 'c' then return {'c', tonumber(v[2]), v[3]} end
+  return {'b', tonumber(v[2]), tonumber(v[3]), tonumber(v[4]), tonumber(v[5])}
+end
+-- Claim i of the operation: kind, then rate: limit, windowMs, amount, unit; concurrency: limit,
+-- slot time to live (text); budget: limitNano, hard, amountNano, resetAt, two leases (ms).
+-- Converted once per operation (the loops below ask again and again), descriptions once per call.
 local function claim(i)
   local c = parsed[i]
   if c == nil then
     local base = HEAD + (i - 1) * STRIDE
-    c = {A[base + 1], tonumber(A[base + 2]), tonumber(A[base + 3]), tonumber(A[base + 4]), A[base + 5]}
+    local d = A[base + 1]
+    local desc = descs[d]
+    if desc == nil then desc = describe(d); descs[d] = desc end
+    c = {desc[1], desc[2], desc[3], tonumber(A[base + 2]), desc[4], desc[5]}
     parsed[i] = c
   end
-  return c[1], c[2], c[3], c[4], c[5]
+  return c[1], c[2], c[3], c[4], c[5], c[6]
 end
-local function arg_text(i, k) return A[HEAD + (i - 1) * STRIDE + k] end
+local function amount_text(i) return A[HEAD + i * STRIDE] end
 local function budget(i)
   local k = key[i]
   local b = budgets[k]
@@ -161,7 +177,7 @@ local function stored_tat(i)
   end
   return t
 end
--- px: the key's time to live (a reserve), or nil to keep what it has (a settle or release).
+-- px: the key's time to live in ms (a reserve), or nil to keep what it has (a settle or release).
 local function set_tat(i, tat, px)
   local k = key[i]
   tats[k] = {fmt(tat), tat}
@@ -182,15 +198,16 @@ local function raw(i)
   end
   if kind == 'c' then return redis.call('ZCOUNT', key[i], now_text, '+inf') end
   local b = budget(i)
-  if not b then return {'0', '0'} end
-  return {b[1], b[2]}
+  if not b then return '0:0' end
+  return b[1] .. ':' .. b[2]
 end
 local function with_raw(out)
   for i = 1, nclaims do out[#out + 1] = raw(i) end
   return out
 end
 local function keep_budget(i)
-  local ttl = arg_text(i, 6)
+  local _, _, _, _, reset_at, two_leases = claim(i)
+  local ttl = math.ceil(math.max(reset_at - now, 0)) + two_leases
   ttls[key[i]] = ttl
   ttls[leases[i]] = ttl
 end
@@ -209,7 +226,7 @@ local function flush()
     if px == 'KEEPTTL' then
       redis.call('SET', k, tats[k][1], 'KEEPTTL')
     elseif px then
-      redis.call('SET', k, tats[k][1], 'PX', px)
+      redis.call('SET', k, tats[k][1], 'PX', fmt(px))
     end
     local b = budgets[k]
     if b then
@@ -234,13 +251,13 @@ local function flush()
       end
       call_in_pieces('ZADD', k, args)
     end
-    if ttls[k] then redis.call('PEXPIRE', k, ttls[k]) end
+    if ttls[k] then redis.call('PEXPIRE', k, fmt(ttls[k])) end
   end
 end
 `;
 
 const OPERATIONS = `
--- Returns {'unseeded', counters...} | {'refused', index, retryAfterMs, raw...} | {'ok', raw...}.
+-- Returns {'unseeded', claim indexes...} | {'refused', index, retryAfterMs, raw...} | {'ok', raw...}.
 local function reserve()
   local unseeded = {'unseeded'}
   for i = 1, nclaims do
@@ -262,7 +279,7 @@ local function reserve()
       if redis.call('ZCARD', key[i]) + 1 > a then wait = 1000 end
     elseif b == 1 then
       local state = budget(i)
-      if state[3] + state[4] + c > a then wait = math.max(1, tonumber(d) - now) end
+      if state[3] + state[4] + c > a then wait = math.max(1, d - now) end
     end
     if wait > 0 then return with_raw({'refused', i, fmt(wait)}) end
   end
@@ -273,14 +290,14 @@ local function reserve()
     local kind, a, b, c = claim(i)
     if kind == 'r' then
       local tat = tat_of(i) + c * (b / a)
-      set_tat(i, tat, fmt(math.ceil(tat - now + b) + 1))
+      set_tat(i, tat, math.ceil(tat - now + b) + 1)
     elseif kind == 'c' then
       redis.call('ZADD', key[i], deadline, id)
-      redis.call('PEXPIRE', key[i], slot_ttl)
+      redis.call('PEXPIRE', key[i], b)
     else
       local state = budget(i)
       local before = held[key[i]]
-      local now_held = before and fmt(before + c) or arg_text(i, 4)
+      local now_held = before and fmt(before + c) or amount_text(i)
       held[key[i]] = (before or 0) + c
       set_budget(i, state[3], state[4] + c)
       set_field(i, 'r:' .. id, now_held)
@@ -327,7 +344,8 @@ end
 `;
 
 /**
- * Runs each operation of ARGV in order and returns, per operation, {1, reply} or {0, error text}.
+ * Runs each operation of ARGV in order and returns, per operation, '+' and its reply's values
+ * separated by spaces, or '-' and the error text.
  * An operation that fails keeps whatever it changed before failing, as a script of its own would:
  * those changes are written with the others' when the call ends.
  */
@@ -337,23 +355,23 @@ local k = 1
 for op = 1, #ARGV do
   A = {}
   for value in string.gmatch(ARGV[op], '[^ ]+') do A[#A + 1] = value end
-  now_text, id, deadline, slot_ttl = A[1], A[2], A[6], A[7]
+  now_text, id, deadline = A[1], A[2], A[6]
   now = tonumber(now_text)
   nclaims = (#A - HEAD) / STRIDE
   key, leases, parsed = {}, {}, {}
   for i = 1, nclaims do
     key[i] = KEYS[k]; k = k + 1
-    if A[HEAD + (i - 1) * STRIDE + 1] == 'b' then leases[i] = KEYS[k]; k = k + 1 end
+    if claim(i) == 'b' then leases[i] = KEYS[k]; k = k + 1 end
   end
   local mode = A[3]
   local run = read
   if mode == 'reserve' then run = reserve elseif mode ~= 'read' then run = give_back end
   local ok, reply = pcall(run)
   if ok then
-    replies[op] = {1, reply}
+    replies[op] = '+' .. table.concat(reply, ' ')
   else
     -- redis.call raises a table ({err = ...}); Lua's own errors are strings.
-    replies[op] = {0, type(reply) == 'table' and reply.err or tostring(reply)}
+    replies[op] = '-' .. (type(reply) == 'table' and reply.err or tostring(reply))
   end
 end
 flush()
