@@ -118,11 +118,12 @@ describe('the usage writer', () => {
     const first = writer.flush().then(() => {
       firstDone = true;
     });
+    await expect.poll(() => gates.length).toBe(1);
+    // Recorded while the first batch is being written.
     for (let i = 3; i < 5; i++) writer.record(event(i));
     const second = writer.flush().then(() => {
       secondDone = true;
     });
-    await expect.poll(() => gates.length).toBe(1);
     gates[0]?.();
     await first;
     // The second batch is still being written: its flush waits, the first one does not.
@@ -132,6 +133,25 @@ describe('the usage writer', () => {
     await second;
     expect(firstDone && secondDone).toBe(true);
     expect(await requestsStored(real)).toBe(5);
+    await writer.close();
+  });
+
+  it('writes the events recorded during the turn a write was asked for in with it', async () => {
+    const real = await seededStore();
+    const batches: number[] = [];
+    const counted: Store = {
+      ...real,
+      insertUsage: (events) => {
+        batches.push(events.length);
+        return real.insertUsage(events);
+      },
+    };
+    const writer = writerOver(counted);
+    for (let i = 0; i < 3; i++) writer.record(event(i));
+    const first = writer.flush();
+    for (let i = 3; i < 5; i++) writer.record(event(i));
+    await Promise.all([first, writer.flush()]);
+    expect(batches).toEqual([5]);
     await writer.close();
   });
 });

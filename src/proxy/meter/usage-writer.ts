@@ -18,6 +18,8 @@ export interface UsageWriter {
   close(): Promise<void>;
 }
 
+const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Usage events are written off the hot path in batches, one transaction each. A failed write keeps
  * its events queued and is retried on the next tick, so a completed request's usage is not lost
@@ -46,6 +48,10 @@ export function createUsageWriter(deps: {
 
   const writeBatches = async () => {
     while (queue.length > 0) {
+      // A write starts at the end of the turn it was asked for in (or its predecessor finished in):
+      // the answers that finish during that turn join it, one statement for all of them. Started at
+      // once, it took only the first of them, and each of the others waited for a write of its own.
+      await endOfTurn();
       const batch = queue.slice(0, deps.batchSize);
       try {
         await deps.store.insertUsage(batch);
