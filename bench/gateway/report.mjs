@@ -39,6 +39,8 @@ const median = (xs) => {
   const m = v.length >> 1;
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
+/** The median of one figure over a target's measured cells. */
+const medianOf = (measured, k) => median((measured || []).map((x) => x[k]));
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const fmtRps = (x) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toString() : x.toFixed(1)) : '-');
 const svcUsPerReq = (ticks, tck, requests) =>
@@ -175,7 +177,7 @@ for (const mode of modes) {
   for (const conc of concs) {
     const cc = cells[mode][conc];
     if (!cc) continue;
-    const med = (t, k) => median((cc[t] || []).map((x) => x[k]));
+    const med = (t, k) => medianOf(cc[t], k);
     const direct = med('direct', 'rps');
     const base = med('baseline', 'rps');
     for (const t of order) {
@@ -208,7 +210,7 @@ for (const mode of modes) {
   for (const conc of concs) {
     const cc = cells[mode]?.[conc];
     if (!cc?.baseline?.length) continue;
-    const med = (t, k) => median((cc[t] || []).map((x) => x[k]));
+    const med = (t, k) => medianOf(cc[t], k);
     for (const t of order) {
       if (t === 'direct' || t === 'baseline' || !cc[t]?.length) continue;
       const r = (k) => ratio(med(t, k), med('baseline', k));
@@ -237,7 +239,7 @@ const targetRows = TARGET_ROWS.filter(
 );
 if (targetRows.length) {
   const runIds = runs.map((r) => r.meta.run);
-  const digits = (x) => (Number.isFinite(x) ? x.toFixed(x >= 10 ? 1 : 2) : '-');
+  const digits = (x) => fmt(x, x >= 10 ? 1 : 2);
   p();
   p('### The targets at 64 connections, read three ways');
   p();
@@ -249,11 +251,13 @@ if (targetRows.length) {
   p(`|---|---|---:|${runIds.map(() => '---:').join('|')}|---:|---:|`);
   for (const [name, mode, t, over, k, stated] of targetRows) {
     const cc = cells[mode][64];
-    const of = (xs) => median(xs.map((x) => x[k]));
-    const all = of(cc[t]) / of(cc[over]);
-    const perRun = runIds.map(
-      (id) => of(cc[t].filter((x) => x.run === id)) / of(cc[over].filter((x) => x.run === id)),
-    );
+    const all = medianOf(cc[t], k) / medianOf(cc[over], k);
+    const ofRun = (target, id) =>
+      medianOf(
+        cc[target].filter((x) => x.run === id),
+        k,
+      );
+    const perRun = runIds.map((id) => ofRun(t, id) / ofRun(over, id));
     const paired = cc[t].map((x) => {
       const other = cc[over].find((y) => y.run === x.run && y.rep === x.rep);
       return other ? x[k] / other[k] : NaN;
@@ -286,7 +290,7 @@ if (order.includes('keywarden-scaleout')) {
       for (const conc of concs) {
         const cc = cells[mode]?.[conc];
         if (!cc?.['keywarden-scaleout']?.length) continue;
-        const med = (t, k) => median((cc[t] || []).map((x) => x[k]));
+        const med = (t, k) => medianOf(cc[t], k);
         const kw = med('keywarden', 'cpuUsPerReq');
         const so = med('keywarden-scaleout', 'cpuUsPerReq');
         const pgc = med('keywarden-scaleout', 'pgUsPerReq');

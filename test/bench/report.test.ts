@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const REPORT = join(__dirname, '../../bench/gateway/report.mjs');
 
-/** One measured cell as run.sh records it: `ok` responses in 10 s, `ticks` of proxy CPU. */
-const cell = (run: string, rep: number, target: string, ok: number, ticks = 100) => ({
+/** One measured cell as run.sh records it: `ok` responses in 10 s, for 1 s of proxy CPU. */
+const cell = (run: string, rep: number, target: string, ok: number) => ({
   run,
   rep,
   kind: 'measure',
@@ -22,7 +22,7 @@ const cell = (run: string, rep: number, target: string, ok: number, ticks = 100)
     errors: { connect: 0, read: 0, write: 0, status: 0, timeout: 0 },
     check: { ok, bad_status: 0, incomplete: 0, wrong_frames: 0, frames_min: 0, frames_max: 0 },
   },
-  proxy_cpu_ticks: ticks,
+  proxy_cpu_ticks: 100,
   upstream_cpu_ticks: 0,
   cpu0_busy_pct: 50,
   cpu1_busy_pct: 50,
