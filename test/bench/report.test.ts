@@ -49,6 +49,18 @@ describe('bench report: the targets read three ways', () => {
     return dir;
   };
 
+  /** The cells after the name of a target's row in the report of `runs`. */
+  const reportRow = (...runs: string[]) => {
+    const out = execFileSync(process.execPath, [REPORT, ...runs], { encoding: 'utf8' });
+    return (name: string) =>
+      out
+        .split('\n')
+        .find((line) => line.startsWith(`| ${name} |`))
+        ?.split('|')
+        .slice(2, -1)
+        .map((cellText) => cellText.trim());
+  };
+
   it('gives the ratio of all medians, each run ratio with their median, and the median paired ratio', () => {
     root = mkdtempSync(join(tmpdir(), 'kw-report-'));
     // Run a is fast in its first repeat and slow in its second; run b is steady.
@@ -68,25 +80,67 @@ describe('bench report: the targets read three ways', () => {
       [60_000, 42_000, 6_000],
       [60_000, 42_000, 6_000],
     ]);
-    const out = execFileSync(process.execPath, [REPORT, a, b], { encoding: 'utf8' });
-    const row = (name: string) =>
-      out
-        .split('\n')
-        .find((line) => line.startsWith(`| ${name} |`))
-        ?.split('|')
-        .slice(2, -1)
-        .map((cellText) => cellText.trim());
+    const row = reportRow(a, b);
 
     // Medians of all four repeats: keywarden 42,000, baseline 60,000, portkey 6,000 req/s.
     // Run a: (80,000 + 20,000) / 2 over (100,000 + 40,000) / 2 = 0.71; run b 0.70; their median 0.71.
     // Paired: 0.8, 0.5, 0.7, 0.7, median 0.70.
-    expect(row('non-streaming throughput')).toEqual(['>= 0.6', '0.70', '0.71', '0.70', '0.71', '0.70']);
+    expect(row('non-streaming throughput')).toEqual([
+      '>= 0.6',
+      '0.70',
+      '0.71',
+      '0.70',
+      '0.71',
+      '0.70',
+      'all, runs, paired',
+    ]);
     // Per run: 50,000 / 5,500 = 9.1 and 7.0; paired: 8, 20, 7, 7, median 7.5.
-    expect(row('non-streaming vs portkey')).toEqual(['>= 10', '7.00', '9.09', '7.00', '8.05', '7.50']);
+    expect(row('non-streaming vs portkey')).toEqual([
+      '>= 10',
+      '7.00',
+      '9.09',
+      '7.00',
+      '8.05',
+      '7.50',
+      'none',
+    ]);
     // Equal ticks for every cell: CPU per request is inversely proportional to requests.
     expect(row('non-streaming CPU per request')?.[1]).toBe('1.43');
     // No streaming or scale-out cells were measured: no rows for them.
     expect(row('streaming throughput')).toBeUndefined();
     expect(row('scale-out throughput')).toBeUndefined();
+  });
+
+  it('names the readings that meet the stated bound', () => {
+    root = mkdtempSync(join(tmpdir(), 'kw-report-'));
+    // One run of three repeats. Both medians (baseline 90,000, keywarden 53,000) come from the third
+    // repeat, the one with the lowest ratio; the paired ratios are 0.62, 0.67 and 0.59.
+    const baseline = [100_000, 60_000, 90_000];
+    const keywarden = [62_000, 40_000, 53_000];
+    const a = writeRun(
+      'a',
+      baseline.flatMap((ok, i) => [
+        cell('a', i + 1, 'baseline', ok),
+        cell('a', i + 1, 'keywarden', keywarden[i] as number),
+      ]),
+    );
+    // All and the one run: 53,000 / 90,000 = 0.589, under 0.6; paired: median 0.62, over it.
+    expect(reportRow(a)('non-streaming throughput')).toEqual([
+      '>= 0.6',
+      '0.59',
+      '0.59',
+      '0.59',
+      '0.62',
+      'paired',
+    ]);
+    // CPU per request is the inverse: 1.698 on all, just under the bound, and 1.61 paired.
+    expect(reportRow(a)('non-streaming CPU per request')).toEqual([
+      '<= 1.7',
+      '1.70',
+      '1.70',
+      '1.70',
+      '1.61',
+      'all, runs, paired',
+    ]);
   });
 });
