@@ -270,7 +270,7 @@ if (targetRows.length) {
     const readings = { all, runs: median(perRun), paired: median(paired) };
     const metBy = Object.keys(readings).filter((reading) => meets(readings[reading], stated));
     p(
-      `| ${name} | ${stated} | ${digits(all)} | ${perRun.map(digits).join(' | ')} | ${digits(readings.runs)} | ${digits(readings.paired)} | ${metBy.join(', ') || 'none'} |`,
+      `| ${name} | ${stated} | ${digits(readings.all)} | ${perRun.map(digits).join(' | ')} | ${digits(readings.runs)} | ${digits(readings.paired)} | ${metBy.join(', ') || 'none'} |`,
     );
   }
 }

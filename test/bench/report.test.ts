@@ -49,6 +49,13 @@ describe('bench report: the targets read three ways', () => {
     return dir;
   };
 
+  /** A run whose repeats measured `targets`: `counts[i][j]` responses of target j in repeat i + 1. */
+  const repeats = (run: string, targets: string[], counts: number[][]) =>
+    writeRun(
+      run,
+      counts.flatMap((ok, i) => targets.map((t, j) => cell(run, i + 1, t, ok[j] as number))),
+    );
+
   /** The cells after the name of a target's row in the report of `runs`. */
   const reportRow = (...runs: string[]) => {
     const out = execFileSync(process.execPath, [REPORT, ...runs], { encoding: 'utf8' });
@@ -65,18 +72,12 @@ describe('bench report: the targets read three ways', () => {
     root = mkdtempSync(join(tmpdir(), 'kw-report-'));
     // Run a is fast in its first repeat and slow in its second; run b is steady.
     // Responses in each repeat's cells of baseline, keywarden and portkey, repeat by repeat.
-    const repeats = (run: string, counts: [number, number, number][]) =>
-      writeRun(
-        run,
-        counts.flatMap((ok, i) =>
-          ['baseline', 'keywarden', 'portkey'].map((t, j) => cell(run, i + 1, t, ok[j] as number)),
-        ),
-      );
-    const a = repeats('a', [
+    const targets = ['baseline', 'keywarden', 'portkey'];
+    const a = repeats('a', targets, [
       [100_000, 80_000, 10_000],
       [40_000, 20_000, 1_000],
     ]);
-    const b = repeats('b', [
+    const b = repeats('b', targets, [
       [60_000, 42_000, 6_000],
       [60_000, 42_000, 6_000],
     ]);
@@ -115,26 +116,20 @@ describe('bench report: the targets read three ways', () => {
     root = mkdtempSync(join(tmpdir(), 'kw-report-'));
     // One run of three repeats. Both medians (baseline 90,000, keywarden 53,000) come from the third
     // repeat, the one with the lowest ratio; the paired ratios are 0.62, 0.67 and 0.59.
-    const baseline = [100_000, 60_000, 90_000];
-    const keywarden = [62_000, 40_000, 53_000];
-    const a = writeRun(
+    const a = repeats(
       'a',
-      baseline.flatMap((ok, i) => [
-        cell('a', i + 1, 'baseline', ok),
-        cell('a', i + 1, 'keywarden', keywarden[i] as number),
-      ]),
+      ['baseline', 'keywarden'],
+      [
+        [100_000, 62_000],
+        [60_000, 40_000],
+        [90_000, 53_000],
+      ],
     );
+    const row = reportRow(a);
     // All and the one run: 53,000 / 90,000 = 0.589, under 0.6; paired: median 0.62, over it.
-    expect(reportRow(a)('non-streaming throughput')).toEqual([
-      '>= 0.6',
-      '0.59',
-      '0.59',
-      '0.59',
-      '0.62',
-      'paired',
-    ]);
+    expect(row('non-streaming throughput')).toEqual(['>= 0.6', '0.59', '0.59', '0.59', '0.62', 'paired']);
     // CPU per request is the inverse: 1.698 on all, just under the bound, and 1.61 paired.
-    expect(reportRow(a)('non-streaming CPU per request')).toEqual([
+    expect(row('non-streaming CPU per request')).toEqual([
       '<= 1.7',
       '1.70',
       '1.70',
