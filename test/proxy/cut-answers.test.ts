@@ -25,10 +25,18 @@ describe('answers cut short by either side', () => {
   /** Resolves when an upstream request asked to hang (`x-hang: yes`) is closed by the gateway. */
   let hungUpOn: Promise<void> = Promise.resolve();
   let arrived: () => void = () => undefined;
+  /** Upstream requests asked to wait under a name (`x-hold: name`), until answered or closed. */
+  const holds = new Map<string, { arrived: (res: http.ServerResponse) => void; closed: () => void }>();
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       req.resume();
+      const hold = holds.get(String(req.headers['x-hold']));
+      if (hold) {
+        res.on('close', hold.closed);
+        hold.arrived(res);
+        return;
+      }
       if (req.headers['x-hang'] === 'yes') {
         hungUpOn = new Promise((resolve) => res.on('close', () => resolve()));
         arrived();
@@ -150,4 +158,52 @@ describe('answers cut short by either side', () => {
       await hungUpOn;
     },
   );
+
+  it("revoking a key cuts every request it still has in flight, after others of it ended, and no other key's", async () => {
+    const keyOf = async (name: string): Promise<{ id: string; key: string }> =>
+      (await gw.admin('POST', '/admin/v1/keys', { name, project: 'lab', default_provider: 'local' })).body;
+    const [revoked, other] = [await keyOf('revoked-many'), await keyOf('other')];
+    const sent = ['a1', 'a2', 'a3', 'b1'].map((name) => {
+      let arrived: (res: http.ServerResponse) => void = () => undefined;
+      let closed = () => undefined as void;
+      const upstream = {
+        arrived: new Promise<http.ServerResponse>((resolve) => (arrived = resolve)),
+        closed: new Promise<void>((resolve) => (closed = resolve)),
+      };
+      holds.set(name, { arrived, closed });
+      const client = new AbortController();
+      const answer = fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${name.startsWith('a') ? revoked.key : other.key}`,
+          'content-type': 'application/json',
+          'x-hold': name,
+        },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+        signal: client.signal,
+      }).catch((error: Error) => error);
+      return { upstream, client, answer };
+    });
+    await Promise.all(sent.map((request) => request.upstream.arrived));
+    const [a1, a2, a3, b1] = sent as [(typeof sent)[0], (typeof sent)[0], (typeof sent)[0], (typeof sent)[0]];
+
+    // The middle one of the key's three ends first: the client goes away.
+    a2.client.abort();
+    await a2.upstream.closed;
+    expect((await gw.admin('POST', `/admin/v1/keys/${revoked.id}/revoke`)).status).toBe(200);
+
+    for (const request of [a1, a3]) {
+      const refused = (await request.answer) as Response;
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('key_revoked');
+      await request.upstream.closed;
+    }
+    // The other key's request was left alone: its provider's answer still reaches its client.
+    const otherUpstream = await b1.upstream.arrived;
+    otherUpstream.writeHead(200, { 'content-type': 'application/json', 'content-length': ANSWER.length });
+    otherUpstream.end(ANSWER);
+    const answered = (await b1.answer) as Response;
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toMatchObject({ id: 'x' });
+  });
 });

@@ -25,27 +25,62 @@ interface Closing {
   once(event: 'close', listener: () => void): unknown;
 }
 
+/** One request held for a key: a link in its key's list, emptied when released. */
+interface Held {
+  cut: ((status: KeyStatus) => void) | undefined;
+  prev: Held | undefined;
+  next: Held | undefined;
+}
+
+/** A key's held requests, most recent last. */
+interface HeldList {
+  first: Held | undefined;
+  last: Held | undefined;
+}
+
+/**
+ * The held requests are a linked list per key, not a `Set`: under load they are held and released
+ * thousands of times a second, and V8 rebuilds a `Set`'s hash table as entries come and go. The
+ * table it leaves behind keeps its entries and a link to its successor, so once one such table had
+ * outlived two young-generation collections, every later table and every request it had held (its
+ * whole state, through `cut`) stayed alive until the next full collection. Under steady load that
+ * tripled the cost of young collections (docs/performance.md, step 49). A released link is emptied,
+ * so it holds nothing, whatever generation it is in.
+ */
 export function createOpenStreams({ store, changes }: { store: Store; changes: ChangeBus }): OpenStreams {
-  const byKey = new Map<string, Set<(status: KeyStatus) => void>>();
+  const byKey = new Map<string, HeldList>();
 
   changes.subscribe(async (change) => {
-    if (change.kind !== 'key' || !byKey.get(change.keyId)?.size) return;
+    if (change.kind !== 'key' || !byKey.has(change.keyId)) return;
     const key = await store.getKey(change.keyId);
     if (key && key.status === 'active') return;
-    for (const cut of [...(byKey.get(change.keyId) ?? [])]) cut(key?.status ?? 'revoked');
+    // Collected first: each cut releases its own link.
+    const cuts: ((status: KeyStatus) => void)[] = [];
+    for (let held = byKey.get(change.keyId)?.first; held; held = held.next) if (held.cut) cuts.push(held.cut);
+    for (const cut of cuts) cut(key?.status ?? 'revoked');
   });
 
   const hold: OpenStreams['hold'] = (keyId, cut) => {
-    let held = byKey.get(keyId);
-    if (!held) {
-      held = new Set();
-      byKey.set(keyId, held);
+    let list = byKey.get(keyId);
+    if (!list) {
+      list = { first: undefined, last: undefined };
+      byKey.set(keyId, list);
     }
-    held.add(cut);
-    const set = held;
+    const held: Held = { cut, prev: list.last, next: undefined };
+    if (list.last) list.last.next = held;
+    else list.first = held;
+    list.last = held;
+    const owner = list;
     return () => {
-      set.delete(cut);
-      if (set.size === 0 && byKey.get(keyId) === set) byKey.delete(keyId);
+      if (!held.cut) return;
+      if (held.prev) held.prev.next = held.next;
+      else owner.first = held.next;
+      if (held.next) held.next.prev = held.prev;
+      else owner.last = held.prev;
+      held.cut = undefined;
+      held.prev = undefined;
+      held.next = undefined;
+      if (!owner.first && byKey.get(keyId) === owner) byKey.delete(keyId);
     };
   };
 
