@@ -3,8 +3,8 @@ import { setFlagsFromString } from 'node:v8';
 /**
  * How far V8 lets the old generation grow past what survived the last full collection before it
  * collects again, in percent. By default V8 picks a factor of up to 4x: under steady load (objects
- * that outlive two young-generation collections, such as usage events waiting for their batch) the
- * gateway's resident memory climbed to ~250 MB between full collections, with ~30 MB live. At 50%
+ * that outlive two young-generation collections and then die) the gateway's resident memory
+ * climbed to ~250 MB between full collections, with ~30 MB live. At 50%
  * it peaks near 170 MB; the extra full collections (a few ms every few seconds) did not show in
  * CPU per request.
  */
