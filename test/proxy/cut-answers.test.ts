@@ -163,29 +163,34 @@ describe('answers cut short by either side', () => {
     const keyOf = async (name: string): Promise<{ id: string; key: string }> =>
       (await gw.admin('POST', '/admin/v1/keys', { name, project: 'lab', default_provider: 'local' })).body;
     const [revoked, other] = [await keyOf('revoked-many'), await keyOf('other')];
-    const sent = ['a1', 'a2', 'a3', 'b1'].map((name) => {
+    /** A request that waits at the upstream under `name` until answered or closed; resolves once it is there. */
+    const send = async (name: string, key: string) => {
       let arrived: (res: http.ServerResponse) => void = () => undefined;
-      let closed = () => undefined as void;
+      let closed: () => void = () => undefined;
       const upstream = {
-        arrived: new Promise<http.ServerResponse>((resolve) => (arrived = resolve)),
-        closed: new Promise<void>((resolve) => (closed = resolve)),
+        arrived: new Promise<http.ServerResponse>((resolve) => {
+          arrived = resolve;
+        }),
+        closed: new Promise<void>((resolve) => {
+          closed = resolve;
+        }),
       };
       holds.set(name, { arrived, closed });
       const client = new AbortController();
       const answer = fetch(`${gw.url}/v1/chat/completions`, {
         method: 'POST',
-        headers: {
-          authorization: `Bearer ${name.startsWith('a') ? revoked.key : other.key}`,
-          'content-type': 'application/json',
-          'x-hold': name,
-        },
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-hold': name },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
         signal: client.signal,
       }).catch((error: Error) => error);
+      await upstream.arrived;
       return { upstream, client, answer };
-    });
-    await Promise.all(sent.map((request) => request.upstream.arrived));
-    const [a1, a2, a3, b1] = sent as [(typeof sent)[0], (typeof sent)[0], (typeof sent)[0], (typeof sent)[0]];
+    };
+    // One after the other, so that the key holds them in this order.
+    const a1 = await send('a1', revoked.key);
+    const a2 = await send('a2', revoked.key);
+    const a3 = await send('a3', revoked.key);
+    const b1 = await send('b1', other.key);
 
     // The middle one of the key's three ends first: the client goes away.
     a2.client.abort();

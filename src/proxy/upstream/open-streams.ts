@@ -60,27 +60,31 @@ export function createOpenStreams({ store, changes }: { store: Store; changes: C
     for (const cut of cuts) cut(key?.status ?? 'revoked');
   });
 
-  const hold: OpenStreams['hold'] = (keyId, cut) => {
+  const listOf = (keyId: string): HeldList => {
     let list = byKey.get(keyId);
     if (!list) {
       list = { first: undefined, last: undefined };
       byKey.set(keyId, list);
     }
+    return list;
+  };
+
+  const hold: OpenStreams['hold'] = (keyId, cut) => {
+    const list = listOf(keyId);
     const held: Held = { cut, prev: list.last, next: undefined };
     if (list.last) list.last.next = held;
     else list.first = held;
     list.last = held;
-    const owner = list;
     return () => {
       if (!held.cut) return;
       if (held.prev) held.prev.next = held.next;
-      else owner.first = held.next;
+      else list.first = held.next;
       if (held.next) held.next.prev = held.prev;
-      else owner.last = held.prev;
+      else list.last = held.prev;
       held.cut = undefined;
       held.prev = undefined;
       held.next = undefined;
-      if (!owner.first && byKey.get(keyId) === owner) byKey.delete(keyId);
+      if (!list.first && byKey.get(keyId) === list) byKey.delete(keyId);
     };
   };
 
