@@ -751,6 +751,15 @@ function describeUsage(get: () => Store) {
       expect((await store.queryUsage({}, null))[0]?.requests).toBe(1_234);
     });
 
+    it('stores every field of every event of a batch, whole statements and the rows left over', async () => {
+      const store = get();
+      // More than one full insert statement's worth of rows, and a remainder.
+      const events = ledger(123).map((event, i) => ({ ...event, id: `evt_${String(i).padStart(4, '0')}` }));
+      await store.insertUsage(events);
+      const newestFirst = [...events].sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : -1));
+      expect(await store.listUsageEvents({}, 500)).toEqual(newestFirst);
+    });
+
     it('accepts an empty batch', async () => {
       await get().insertUsage([]);
       expect((await get().queryUsage({}, null))[0]?.requests).toBe(0);
