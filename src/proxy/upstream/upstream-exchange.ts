@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { type Dispatcher, errors } from 'undici';
 import type { CancelSignal } from '../../lib/cancel-signal.js';
+import { headerName } from './header-names.js';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -209,7 +210,7 @@ export class UpstreamExchange extends EventEmitter implements Dispatcher.Dispatc
 function parseHeaders(raw: Buffer[]): ResponseHeaders {
   const headers: ResponseHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
+    const name = headerName(raw[i] as Buffer);
     const value = (raw[i + 1] as Buffer).toString('latin1');
     const existing = headers[name];
     if (existing === undefined) headers[name] = value;
